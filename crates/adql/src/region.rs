@@ -1,0 +1,1 @@
+//! REGION literals (STC-S and DALI). Being written.

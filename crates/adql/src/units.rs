@@ -1,0 +1,1 @@
+//! VOUnit conversions for IN_UNIT. Being written.
