@@ -151,8 +151,14 @@ mod tests {
     #[test]
     fn suggests_close_names() {
         let cands = ["ra", "dec", "source_id", "phot_g_mean_mag"];
-        assert_eq!(suggest("rra", cands.iter().copied()).as_deref(), Some("did you mean 'ra'?"));
-        assert_eq!(suggest("source_idd", cands.iter().copied()).as_deref(), Some("did you mean 'source_id'?"));
+        assert_eq!(
+            suggest("rra", cands.iter().copied()).as_deref(),
+            Some("did you mean 'ra'?")
+        );
+        assert_eq!(
+            suggest("source_idd", cands.iter().copied()).as_deref(),
+            Some("did you mean 'source_id'?")
+        );
         assert_eq!(suggest("xyzzy", cands.iter().copied()), None);
     }
 

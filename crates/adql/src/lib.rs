@@ -14,7 +14,7 @@
 //!     Column::new("dec", AdqlType::Double).with_unit("deg"),
 //! ])]);
 //! let t = translate("SELECT TOP 5 ra, dec FROM bench.objects ORDER BY ra", &cat, &UdfRegistry::standard()).unwrap();
-//! assert_eq!(t.sql, r#"SELECT "t1"."ra" AS "ra", "t1"."dec" AS "dec" FROM "bench"."objects" AS "t1" ORDER BY 1 ASC LIMIT 5"#);
+//! assert_eq!(t.sql, r#"SELECT "t1"."ra" AS "ra", "t1"."dec" AS "dec" FROM "bench"."objects" AS "t1" ORDER BY "t1"."ra" ASC LIMIT 5"#);
 //! assert_eq!(t.columns[0].unit.as_deref(), Some("deg"));
 //! ```
 

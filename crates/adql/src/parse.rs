@@ -7,9 +7,9 @@
 use sqlparser::ast::{
     BinaryOperator, CastKind, CeilFloorKind, DataType, DateTimeField, Distinct, Expr, Function, FunctionArg,
     FunctionArgExpr, FunctionArgumentList, FunctionArguments, GroupByExpr, Ident, Join, JoinConstraint,
-    JoinOperator, LimitClause, ObjectName, ObjectNamePart, OffsetRows, OrderByKind, Query, Select, SelectFlavor,
-    SelectItem, SelectItemQualifiedWildcardKind, SetExpr, SetOperator, SetQuantifier, Spanned, TableAlias,
-    TableFactor, TableWithJoins, TopQuantity, UnaryOperator, Value, WildcardAdditionalOptions,
+    JoinOperator, LimitClause, ObjectName, ObjectNamePart, OffsetRows, OrderByKind, Query, Select,
+    SelectFlavor, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, SetOperator, SetQuantifier, Spanned,
+    TableAlias, TableFactor, TableWithJoins, TopQuantity, UnaryOperator, Value, WildcardAdditionalOptions,
 };
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::Token;
@@ -76,7 +76,8 @@ pub fn parse(adql: &str) -> Result<Parsed, AdqlError> {
 fn parser_error(e: ParserError, text: &str) -> AdqlError {
     let raw = match e {
         ParserError::RecursionLimitExceeded => {
-            return AdqlError::unsupported("the query is nested too deeply").at(Some(Position { line: 1, column: 1 }))
+            return AdqlError::unsupported("the query is nested too deeply")
+                .at(Some(Position { line: 1, column: 1 }))
         }
         ParserError::TokenizerError(s) | ParserError::ParserError(s) => s,
     };
@@ -91,7 +92,9 @@ fn parser_error(e: ParserError, text: &str) -> AdqlError {
         }
         None => (raw.clone(), end_of(text)),
     };
-    let msg = msg.replace("Expected: ", "expected ").replace("Expected ", "expected ");
+    let msg = msg
+        .replace("Expected: ", "expected ")
+        .replace("Expected ", "expected ");
     let mut err = AdqlError::syntax(msg.clone()).at(Some(pos));
     if text.contains(['\u{2018}', '\u{2019}', '\u{201c}', '\u{201d}']) {
         err = err.with_hint("the query contains typographic quotes (‘ ’ “ ”); use plain ' and \"");
@@ -191,18 +194,25 @@ impl Allow {
             }) if limit_by.is_empty() && off.rows == OffsetRows::None => {
                 self.unsigned_int(&off.value, "OFFSET")?;
             }
-            Some(LimitClause::LimitOffset { limit: Some(l), .. }) | Some(LimitClause::OffsetCommaLimit { limit: l, .. }) => {
+            Some(LimitClause::LimitOffset { limit: Some(l), .. })
+            | Some(LimitClause::OffsetCommaLimit { limit: l, .. }) => {
                 return Err(no("LIMIT").at(at(l)).with_hint("write SELECT TOP n ... instead"));
             }
             Some(_) => return Err(no("this form of OFFSET").at(at(q))),
         }
         if q.fetch.is_some() {
-            return Err(no("FETCH FIRST").at(at(q)).with_hint("write SELECT TOP n ... instead"));
+            return Err(no("FETCH FIRST")
+                .at(at(q))
+                .with_hint("write SELECT TOP n ... instead"));
         }
         if !q.locks.is_empty() {
             return Err(no("FOR UPDATE/SHARE").at(at(q)));
         }
-        if q.for_clause.is_some() || q.settings.is_some() || q.format_clause.is_some() || !q.pipe_operators.is_empty() {
+        if q.for_clause.is_some()
+            || q.settings.is_some()
+            || q.format_clause.is_some()
+            || !q.pipe_operators.is_empty()
+        {
             return Err(no("this clause").at(at(q)));
         }
         self.depth -= 1;
@@ -229,7 +239,10 @@ impl Allow {
                 set_quantifier,
                 right,
             } => {
-                if !matches!(op, SetOperator::Union | SetOperator::Except | SetOperator::Intersect) {
+                if !matches!(
+                    op,
+                    SetOperator::Union | SetOperator::Except | SetOperator::Intersect
+                ) {
                     return Err(no(&format!("{op}")).at(at(s)));
                 }
                 if !matches!(set_quantifier, SetQuantifier::None | SetQuantifier::All) {
@@ -418,7 +431,9 @@ impl Allow {
                     return Err(no("TABLESAMPLE").at(at(t)));
                 }
                 if alias.is_none() {
-                    return Err(AdqlError::syntax("a subquery in FROM needs a name: (SELECT ...) AS name").at(at(t)));
+                    return Err(
+                        AdqlError::syntax("a subquery in FROM needs a name: (SELECT ...) AS name").at(at(t)),
+                    );
                 }
                 self.query(subquery, false)?;
                 self.table_alias(alias.as_ref())
@@ -453,7 +468,10 @@ impl Allow {
                 }
                 Ok(())
             }
-            Some(q) => Err(AdqlError::syntax(format!("{q}...{q} is not an ADQL name; delimit names with \"")).at(span_pos(id.span))),
+            Some(q) => Err(AdqlError::syntax(format!(
+                "{q}...{q} is not an ADQL name; delimit names with \""
+            ))
+            .at(span_pos(id.span))),
             None => {
                 if is_reserved(&id.value) {
                     Err(AdqlError::syntax(format!(
@@ -461,7 +479,10 @@ impl Allow {
                         id.value
                     ))
                     .at(span_pos(id.span))
-                    .with_hint(format!("if it is a column or table name, write it as \"{}\"", id.value)))
+                    .with_hint(format!(
+                        "if it is a column or table name, write it as \"{}\"",
+                        id.value
+                    )))
                 } else {
                     Ok(())
                 }
@@ -518,8 +539,8 @@ impl Allow {
             Expr::BinaryOp { left, op, right } => {
                 use BinaryOperator::*;
                 match op {
-                    Plus | Minus | Multiply | Divide | StringConcat | Gt | Lt | GtEq | LtEq | Eq | NotEq | And
-                    | Or => {}
+                    Plus | Minus | Multiply | Divide | StringConcat | Gt | Lt | GtEq | LtEq | Eq | NotEq
+                    | And | Or => {}
                     Modulo => return Err(no("the % operator").at(at(e)).with_hint("write MOD(x, y)")),
                     BitwiseAnd | BitwiseOr | BitwiseXor | PGBitwiseXor | PGBitwiseShiftLeft
                     | PGBitwiseShiftRight => return Err(no("bitwise operators").at(at(e))),
@@ -562,7 +583,9 @@ impl Allow {
                 format,
             } => {
                 if *kind != CastKind::Cast {
-                    return Err(no("this cast syntax").at(at(e)).with_hint("write CAST(x AS type)"));
+                    return Err(no("this cast syntax")
+                        .at(at(e))
+                        .with_hint("write CAST(x AS type)"));
                 }
                 if format.is_some() {
                     return Err(no("CAST ... FORMAT").at(at(e)));
@@ -626,7 +649,11 @@ impl Allow {
 
     fn function(&mut self, f: &Function) -> R {
         let here = at(&f.name);
-        if f.uses_odbc_syntax || f.filter.is_some() || f.null_treatment.is_some() || !f.within_group.is_empty() {
+        if f.uses_odbc_syntax
+            || f.filter.is_some()
+            || f.null_treatment.is_some()
+            || !f.within_group.is_empty()
+        {
             return Err(no("this function modifier").at(here));
         }
         if f.over.is_some() {
@@ -637,7 +664,9 @@ impl Allow {
         }
         match f.name.0.as_slice() {
             [ObjectNamePart::Identifier(id)] if id.quote_style.is_none() => {}
-            _ => return Err(AdqlError::syntax(format!("'{}' is not a valid function name", f.name)).at(here)),
+            _ => {
+                return Err(AdqlError::syntax(format!("'{}' is not a valid function name", f.name)).at(here))
+            }
         }
         match &f.args {
             FunctionArguments::List(FunctionArgumentList { args, clauses, .. }) => {
@@ -675,7 +704,9 @@ pub(crate) fn cast_target(dt: &DataType) -> Result<crate::types::AdqlType, Strin
     use crate::types::AdqlType as T;
     use sqlparser::ast::{CharacterLength, ExactNumberInfo, TimezoneInfo};
     let len = |l: &Option<CharacterLength>| match l {
-        Some(CharacterLength::IntegerLength { length, .. }) => Ok(Some(u32::try_from(*length).unwrap_or(u32::MAX))),
+        Some(CharacterLength::IntegerLength { length, .. }) => {
+            Ok(Some(u32::try_from(*length).unwrap_or(u32::MAX)))
+        }
         None => Ok(None),
         Some(CharacterLength::Max) => Err("VARCHAR(MAX) is not ADQL".to_string()),
     };
@@ -757,7 +788,11 @@ mod tests {
         rejects("SELECT ARRAY[1] FROM t", Unsupported, "ARRAY");
         rejects("SELECT 0x1F FROM t", Unsupported, "");
         rejects("SELECT count(*) OVER () FROM t", Unsupported, "window");
-        rejects("WITH RECURSIVE c AS (SELECT 1 FROM t) SELECT * FROM c", Unsupported, "RECURSIVE");
+        rejects(
+            "WITH RECURSIVE c AS (SELECT 1 FROM t) SELECT * FROM c",
+            Unsupported,
+            "RECURSIVE",
+        );
         rejects("SELECT * FROM (SELECT a FROM t)", Syntax, "name");
         rejects("SELECT a FROM t WHERE b = TRUE", Unsupported, "TRUE");
         rejects("SELECT a FROM t WHERE b = $$x$$", Unsupported, "");

@@ -174,7 +174,7 @@ impl AdqlType {
             Point => ("double", Some("2".into()), Some("point")),
             Circle => ("double", Some("3".into()), Some("circle")),
             Polygon => ("double", Some("*".into()), Some("polygon")),
-            Region => ("double", Some("*".into()), Some("polygon")),
+            Region => ("char", Some("*".into()), None),
         }
     }
 }
@@ -204,14 +204,23 @@ mod tests {
             assert_eq!(AdqlType::from_tap(dt, size.as_deref(), xt), t, "{t:?}");
         }
         assert_eq!(AdqlType::from_tap("adql:DOUBLE", None, None), AdqlType::Double);
-        assert_eq!(AdqlType::from_tap("adql:VARCHAR", Some("*"), None), AdqlType::VarChar(None));
+        assert_eq!(
+            AdqlType::from_tap("adql:VARCHAR", Some("*"), None),
+            AdqlType::VarChar(None)
+        );
         assert_eq!(AdqlType::from_tap("adql:POINT", None, None), AdqlType::Point);
     }
 
     #[test]
     fn widening_follows_sql() {
         assert_eq!(AdqlType::widen(AdqlType::Integer, AdqlType::Real), AdqlType::Real);
-        assert_eq!(AdqlType::widen(AdqlType::BigInt, AdqlType::SmallInt), AdqlType::BigInt);
-        assert_eq!(AdqlType::widen(AdqlType::Null, AdqlType::Double), AdqlType::Double);
+        assert_eq!(
+            AdqlType::widen(AdqlType::BigInt, AdqlType::SmallInt),
+            AdqlType::BigInt
+        );
+        assert_eq!(
+            AdqlType::widen(AdqlType::Null, AdqlType::Double),
+            AdqlType::Double
+        );
     }
 }

@@ -33,7 +33,12 @@ impl Udf {
             .enumerate()
             .map(|(i, t)| format!("arg{} {}", i + 1, t.describe()))
             .collect();
-        format!("{}({}) -> {}", self.name, args.join(", "), self.returns.describe())
+        format!(
+            "{}({}) -> {}",
+            self.name,
+            args.join(", "),
+            self.returns.describe()
+        )
     }
 
     /// Substitute translated arguments into a template. `$10` is not confused with `$1`.
@@ -96,8 +101,9 @@ impl UdfRegistry {
             name: "ivo_hasword".into(),
             args: vec![text, text],
             returns: Integer,
-            template: "CASE WHEN to_tsvector('english', $1) @@ plainto_tsquery('english', $2) THEN 1 ELSE 0 END"
-                .into(),
+            template:
+                "CASE WHEN to_tsvector('english', $1) @@ plainto_tsquery('english', $2) THEN 1 ELSE 0 END"
+                    .into(),
             predicate: Some("to_tsvector('english', $1) @@ plainto_tsquery('english', $2)".into()),
             aggregate: false,
             description: "1 if the text contains the words (English stemming, any case), else 0.".into(),
@@ -119,6 +125,16 @@ impl UdfRegistry {
             predicate: Some("$1 <= $4 AND $3 <= $2".into()),
             aggregate: false,
             description: "1 if the intervals [l1, h1] and [l2, h2] overlap, else 0.".into(),
+        });
+        r.add(Udf {
+            name: "ivo_healpix_index".into(),
+            args: vec![Integer, Double, Double],
+            returns: BigInt,
+            template: "healpix_nest($1, spoint(radians($2), radians($3)))".into(),
+            predicate: None,
+            aggregate: false,
+            description: "The nested HEALPix index of the position (ra, dec in degrees) at the given order."
+                .into(),
         });
         r.add(Udf {
             name: "ivo_string_agg".into(),
