@@ -1,0 +1,3 @@
+//! The subcommands of the `tapir` binary, one module per group.
+
+pub mod adql;
