@@ -1397,6 +1397,10 @@ impl<'a> Checker<'a> {
     }
 
     fn function(&mut self, f: &sqlparser::ast::Function, e: &Expr) -> Result<Ex, AdqlError> {
+        if let (FunctionArguments::None, [ObjectNamePart::Identifier(id)]) = (&f.args, f.name.0.as_slice()) {
+            // The parser reads a bare `user` as a function; in ADQL it is a column.
+            return self.column(&[id], e);
+        }
         let name = function_name(f);
         let upper = name.to_ascii_uppercase();
         let list = match &f.args {

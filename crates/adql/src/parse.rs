@@ -683,6 +683,8 @@ impl Allow {
                 }
                 Ok(())
             }
+            // A bare USER is a column name here (docs/adql.md), not SQL's CURRENT_USER.
+            FunctionArguments::None if f.name.to_string().eq_ignore_ascii_case("user") => Ok(()),
             FunctionArguments::None => Err(no(&format!("'{}' without parentheses", f.name)).at(here)),
             FunctionArguments::Subquery(_) => Err(no("a function over a bare subquery").at(here)),
         }
