@@ -1282,7 +1282,10 @@ impl<'a> Checker<'a> {
                     _ => "/",
                 };
                 let ty = AdqlType::widen(l.ty, r.ty);
-                Ok(Ex::derived(format!("{} {sym} {}", l.sql, r.sql), ty, &[&l, &r]))
+                let unit = functions::arithmetic_unit(sym.chars().next().unwrap_or('+'), &l, &r);
+                let mut out = Ex::derived(format!("{} {sym} {}", l.sql, r.sql), ty, &[&l, &r]);
+                functions::set_unit(&mut out, unit);
+                Ok(out)
             }
             StringConcat => {
                 let l = self.value(left)?;

@@ -64,6 +64,46 @@ pub(crate) const ADQL_FUNCTIONS: &[&str] = &[
 /// Square degrees per steradian, (180/π)².
 const SQ_DEG_PER_SR: f64 = 3_282.806_350_011_744;
 
+/// The unit a value carries, if any.
+pub(crate) fn unit_of(x: &Ex) -> Option<&str> {
+    x.meta
+        .as_ref()
+        .and_then(|m| m.unit.as_deref())
+        .filter(|u| !u.trim().is_empty())
+}
+
+/// Give a derived value a unit (and nothing else of its inputs' metadata).
+pub(crate) fn set_unit(e: &mut Ex, unit: Option<String>) {
+    e.meta = unit.map(|u| crate::check::Meta {
+        unit: Some(u),
+        ..Default::default()
+    });
+}
+
+/// A unit as a factor of a product or a base of a power: compound units get parentheses.
+pub(crate) fn unit_group(u: &str) -> String {
+    if u.chars().all(|c| c.is_ascii_alphanumeric()) {
+        u.to_string()
+    } else {
+        format!("({u})")
+    }
+}
+
+/// The unit of `a op b` for the four arithmetic operators (used by IN_UNIT). A bare number
+/// is a pure factor; anything whose unit cannot be told has none.
+pub(crate) fn arithmetic_unit(op: char, a: &Ex, b: &Ex) -> Option<String> {
+    let (ua, ub) = (unit_of(a), unit_of(b));
+    match (op, ua, ub) {
+        ('+' | '-', Some(x), Some(y)) if x == y => Some(x.to_string()),
+        ('+' | '-' | '*' | '/', Some(x), None) if b.number.is_some() => Some(x.to_string()),
+        ('+' | '-' | '*', None, Some(y)) if a.number.is_some() => Some(y.to_string()),
+        ('/', None, Some(y)) if a.number.is_some() => Some(format!("{}**(-1)", unit_group(y))),
+        ('*', Some(x), Some(y)) => Some(format!("{}.{}", unit_group(x), unit_group(y))),
+        ('/', Some(x), Some(y)) => Some(format!("{}/{}", unit_group(x), unit_group(y))),
+        _ => None,
+    }
+}
+
 pub(crate) fn is_aggregate(upper: &str) -> bool {
     matches!(upper, "COUNT" | "AVG" | "MIN" | "MAX" | "SUM")
 }
@@ -200,7 +240,15 @@ pub(crate) fn math(upper: &str, args: Vec<Ex>) -> Result<Ex, AdqlError> {
         "EXP" => unary("exp", args),
         "LOG" => unary("ln", args),
         "LOG10" => unary("log", args),
-        "SQRT" => unary("sqrt", args),
+        "SQRT" => {
+            let unit = args
+                .first()
+                .and_then(unit_of)
+                .map(|u| format!("{}**(0.5)", unit_group(u)));
+            let mut e = unary("sqrt", args)?;
+            set_unit(&mut e, unit);
+            Ok(e)
+        }
         "ACOS" => unary("acos", args),
         "ASIN" => unary("asin", args),
         "ATAN" => unary("atan", args),
@@ -213,11 +261,18 @@ pub(crate) fn math(upper: &str, args: Vec<Ex>) -> Result<Ex, AdqlError> {
             need_numeric(upper, &y)?;
             need_numeric(upper, &x)?;
             let f = upper.to_ascii_lowercase();
-            Ok(Ex::derived(
+            let mut e = Ex::derived(
                 format!("{f}({}, {})", dbl(&y), dbl(&x)),
                 AdqlType::Double,
                 &[&y, &x],
-            ))
+            );
+            if upper == "POWER" {
+                let unit = unit_of(&y)
+                    .zip(x.number)
+                    .map(|(u, n)| format!("{}**({n})", unit_group(u)));
+                set_unit(&mut e, unit);
+            }
+            Ok(e)
         }
         "PI" => {
             let [] = exactly::<0>(upper, args)?;

@@ -358,10 +358,6 @@ const SEMANTIC_REJECTIONS: &[(&str, &str)] = &[
         "27fd6dd6-4d02-11e6-8c9d-819288b39233",
         "unsupported: STC-S Not in REGION",
     ),
-    (
-        "O8_unit_operations.xml#a504e0e3-2581-4e06-824e-2b287d123a7f",
-        "unsupported: IN_UNIT of an expression (no unit propagation yet)",
-    ),
 ];
 
 fn pinned(r: &Record) -> Option<&'static str> {

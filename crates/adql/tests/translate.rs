@@ -357,3 +357,19 @@ fn in_unit_converts_with_the_column_unit() {
     );
     assert_eq!(t.columns[0].unit.as_deref(), Some("rad"));
 }
+
+#[test]
+fn in_unit_follows_units_through_arithmetic() {
+    // mas/yr-style: sqrt(ra² + dec²) keeps degrees; deg → arcsec is 3600.
+    let t = translate(
+        "SELECT IN_UNIT(sqrt(power(ra, 2) + power(dec, 2)), 'arcsec') AS r, IN_UNIT(2 * ra, 'rad') AS s FROM bench.objects",
+        &catalog(),
+        &UdfRegistry::standard(),
+    )
+    .expect("ok");
+    assert!(t.sql.contains("* 3.6e3) AS \"r\""), "{}", t.sql);
+    assert_eq!(t.columns[0].unit.as_deref(), Some("arcsec"));
+    // A sum of different units has none.
+    let e = error("SELECT IN_UNIT(ra + mag, 'deg') FROM bench.objects");
+    assert!(e.message.contains("known unit"), "{e}");
+}
