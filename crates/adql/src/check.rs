@@ -179,32 +179,28 @@ fn idents_match(a: &Ident, b: &Ident) -> bool {
     }
 }
 
-/// Quote a name for PostgreSQL.
-pub(crate) fn quote(name: &str) -> String {
-    let mut s = String::with_capacity(name.len() + 2);
-    s.push('"');
-    for ch in name.chars() {
-        if ch == '"' {
-            s.push('"');
+/// Enclose text in a quote character, doubling that character inside (SQL's one escape rule).
+fn enclose(text: &str, q: char) -> String {
+    let mut s = String::with_capacity(text.len() + 2);
+    s.push(q);
+    for ch in text.chars() {
+        if ch == q {
+            s.push(q);
         }
         s.push(ch);
     }
-    s.push('"');
+    s.push(q);
     s
+}
+
+/// Quote a name for PostgreSQL.
+pub(crate) fn quote(name: &str) -> String {
+    enclose(name, '"')
 }
 
 /// A string literal for PostgreSQL (standard_conforming_strings on).
 pub(crate) fn string_literal(v: &str) -> String {
-    let mut s = String::with_capacity(v.len() + 2);
-    s.push('\'');
-    for ch in v.chars() {
-        if ch == '\'' {
-            s.push('\'');
-        }
-        s.push(ch);
-    }
-    s.push('\'');
-    s
+    enclose(v, '\'')
 }
 
 fn pos<T: Spanned>(node: &T) -> Option<Position> {
@@ -418,12 +414,10 @@ impl<'a> Checker<'a> {
 
         let mut items: Vec<String> = Vec::new();
         let mut columns: Vec<Col> = Vec::new();
-        let mut any_aggregate = false;
         for item in &s.projection {
             match item {
                 SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
                     let ex = self.value(e)?;
-                    any_aggregate |= ex.aggregate;
                     let name = match item {
                         SelectItem::ExprWithAlias { alias, .. } => ident_name(alias),
                         _ => ex.name.clone().unwrap_or_else(|| "expr".to_string()),
@@ -495,10 +489,8 @@ impl<'a> Checker<'a> {
             sql.push_str(" WHERE ");
             sql.push_str(&cond.sql);
         }
-        let mut grouped = any_aggregate;
         if let GroupByExpr::Expressions(list, _) = &s.group_by {
             if !list.is_empty() {
-                grouped = true;
                 let mut parts = Vec::new();
                 for g in list {
                     parts.push(self.group_item(g, s, &columns)?);
@@ -509,11 +501,9 @@ impl<'a> Checker<'a> {
         }
         if let Some(h) = &s.having {
             let cond = self.condition(h, "HAVING")?;
-            grouped = true;
             sql.push_str(" HAVING ");
             sql.push_str(&cond.sql);
         }
-        let _ = grouped;
         if !order.is_empty() {
             let mut parts = Vec::new();
             for o in order {
@@ -1157,7 +1147,7 @@ impl<'a> Checker<'a> {
                 conditions,
                 else_result,
                 ..
-            } => self.case(operand.as_deref(), conditions, else_result.as_deref(), e),
+            } => self.case(operand.as_deref(), conditions, else_result.as_deref()),
             _ => Err(AdqlError::unsupported(format!("'{e}' is not part of ADQL")).at(pos(e))),
         }
     }
@@ -1167,7 +1157,6 @@ impl<'a> Checker<'a> {
         operand: Option<&Expr>,
         conditions: &[sqlparser::ast::CaseWhen],
         else_result: Option<&Expr>,
-        e: &Expr,
     ) -> Result<Ex, AdqlError> {
         let mut sql = String::from("CASE");
         let op = match operand {
@@ -1213,7 +1202,6 @@ impl<'a> Checker<'a> {
         let mut out = Ex::new(sql, ty);
         out.columns = true;
         out.aggregate = agg;
-        let _ = e;
         Ok(out)
     }
 
@@ -1493,7 +1481,6 @@ impl<'a> Checker<'a> {
         if ex.name.is_none() {
             ex.name = Some(name.to_ascii_lowercase());
         }
-        let _ = e;
         Ok(ex)
     }
 
