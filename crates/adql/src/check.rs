@@ -846,7 +846,7 @@ impl<'a> Checker<'a> {
     }
 
     /// Find a catalogue table by `[catalog.]schema.table` or `table` (unique across schemas).
-    fn resolve_table(&self, name: &ObjectName) -> Result<Table, AdqlError> {
+    fn resolve_table(&self, name: &ObjectName) -> Result<&'a Table, AdqlError> {
         let parts: Vec<&Ident> = name
             .0
             .iter()
@@ -861,7 +861,7 @@ impl<'a> Checker<'a> {
             [_catalog, s, t] => (Some(*s), *t),
             _ => return Err(AdqlError::syntax(format!("'{name}' is not a table name")).at(pos(name))),
         };
-        let tables = self.catalog.tables();
+        let tables: &'a [Table] = self.catalog.tables();
         let matches: Vec<&Table> = tables
             .iter()
             .filter(|t| name_matches(table, &t.name))
@@ -894,7 +894,7 @@ impl<'a> Checker<'a> {
             matches
         };
         match matches.as_slice() {
-            [one] => Ok((*one).clone()),
+            [one] => Ok(*one),
             [] => {
                 let wanted = name.to_string().replace('"', "");
                 let names: Vec<String> = tables.iter().map(Table::qualified_name).collect();
