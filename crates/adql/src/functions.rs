@@ -588,15 +588,7 @@ fn geometry(upper: &str, args: Vec<Ex>) -> Result<Ex, AdqlError> {
                 if args.len() < 3 {
                     return Err(err_args(upper, "at least three vertices", args.len()));
                 }
-                let values: Vec<String> = args
-                    .iter()
-                    .enumerate()
-                    .map(|(i, p)| format!("({}, {})", i + 1, p.sql))
-                    .collect();
-                let sql = format!(
-                    "(SELECT spoly(v.p ORDER BY v.i) FROM (VALUES {}) AS v(i, p))",
-                    values.join(", ")
-                );
+                let sql = spoly_aggregate(args.iter().map(|p| p.sql.clone()));
                 return Ok(Ex::derived(sql, AdqlType::Polygon, &refs));
             }
             if args.len() < 6 || args.len() % 2 != 0 {
@@ -735,13 +727,24 @@ fn polygon_sql(vertices: Vec<Vertex>) -> String {
             .collect();
         return format!("CAST('{{{}}}' AS spoly)", parts.join(","));
     }
-    let values: Vec<String> = vertices
-        .iter()
+    spoly_aggregate(
+        vertices
+            .iter()
+            .map(|(x, y, _)| format!("spoint(radians({x}), radians({y}))")),
+    )
+}
+
+/// A polygon from spoint expressions, in order, through pgSphere's `spoly` aggregate. The
+/// aggregate is not strict: a NULL vertex would be dropped or, first, crash the backend. So NULLs
+/// are filtered out and any NULL vertex makes the whole polygon NULL, as SQL functions do.
+fn spoly_aggregate(points: impl Iterator<Item = String>) -> String {
+    let values: Vec<String> = points
         .enumerate()
-        .map(|(i, (x, y, _))| format!("({}, spoint(radians({x}), radians({y})))", i + 1))
+        .map(|(i, p)| format!("({}, {p})", i + 1))
         .collect();
     format!(
-        "(SELECT spoly(v.p ORDER BY v.i) FROM (VALUES {}) AS v(i, p))",
+        "(SELECT spoly(v.p ORDER BY v.i) FILTER (WHERE v.p IS NOT NULL) FROM (VALUES {}) AS v(i, p) \
+         HAVING count(v.p) = count(*))",
         values.join(", ")
     )
 }

@@ -256,7 +256,6 @@ const RESERVED: &[&str] = &[
     "UPDATE",
     "UPPER",
     "USAGE",
-    "USER",
     "USING",
     "VALUE",
     "VALUES",
