@@ -207,6 +207,11 @@ fn pos<T: Spanned>(node: &T) -> Option<Position> {
     span_pos(node.span())
 }
 
+/// Where an expression starts (cheap, even for long operator chains).
+fn epos(e: &Expr) -> Option<Position> {
+    crate::error::expr_start(e)
+}
+
 /// The name an identifier gives a new thing (an alias): regular ones as written.
 fn ident_name(id: &Ident) -> String {
     id.value.clone()
@@ -333,7 +338,7 @@ impl<'a> Checker<'a> {
                         l.columns.len(),
                         r.columns.len()
                     ))
-                    .at(pos(s)));
+                    .at(crate::error::set_start(s)));
                 }
                 for (a, b) in l.columns.iter().zip(&r.columns) {
                     if !compatible(a.ty, b.ty) {
@@ -344,7 +349,7 @@ impl<'a> Checker<'a> {
                             b.name,
                             b.ty.describe()
                         ))
-                        .at(pos(s)));
+                        .at(crate::error::set_start(s)));
                     }
                 }
                 let opname = match op {
@@ -380,7 +385,10 @@ impl<'a> Checker<'a> {
                     simple: true,
                 })
             }
-            _ => Err(AdqlError::unsupported("this query form is not part of ADQL").at(pos(s))),
+            _ => {
+                Err(AdqlError::unsupported("this query form is not part of ADQL")
+                    .at(crate::error::set_start(s)))
+            }
         }
     }
 
@@ -483,7 +491,7 @@ impl<'a> Checker<'a> {
             let cond = self.condition(w, "WHERE")?;
             if cond.aggregate {
                 return Err(
-                    AdqlError::syntax("aggregate functions are not allowed in WHERE; use HAVING").at(pos(w)),
+                    AdqlError::syntax("aggregate functions are not allowed in WHERE; use HAVING").at(epos(w)),
                 );
             }
             sql.push_str(" WHERE ");
@@ -606,7 +614,7 @@ impl<'a> Checker<'a> {
         }
         let ex = self.value(&o.expr)?;
         if ex.ty.family() == Family::Geometry {
-            return Err(AdqlError::typing("cannot sort by a geometry").at(pos(&o.expr)));
+            return Err(AdqlError::typing("cannot sort by a geometry").at(epos(&o.expr)));
         }
         Ok(format!("{}{dir}", ex.sql))
     }
@@ -630,7 +638,7 @@ impl<'a> Checker<'a> {
             "ORDER BY after a set operation must name an output column; '{}' is not one",
             o.expr
         ))
-        .at(pos(&o.expr)))
+        .at(epos(&o.expr)))
     }
 
     // ----- FROM -----
@@ -935,7 +943,7 @@ impl<'a> Checker<'a> {
         let ex = self.expr(e)?;
         if ex.ty == AdqlType::Boolean {
             return Err(AdqlError::typing("a condition cannot be used as a value here")
-                .at(pos(e))
+                .at(epos(e))
                 .with_hint("ADQL predicates such as CONTAINS return 1 or 0; comparisons are only allowed in WHERE, ON, HAVING and CASE"));
         }
         Ok(ex)
@@ -950,7 +958,7 @@ impl<'a> Checker<'a> {
                 "{clause} needs a condition, but this is a value of type {}",
                 other.describe()
             ))
-            .at(pos(e))
+            .at(epos(e))
             .with_hint("compare it, e.g. 1 = CONTAINS(...)")),
         }
     }
@@ -988,9 +996,12 @@ impl<'a> Checker<'a> {
                         out.number = x.number.map(|n| if sign == "-" { -n } else { n });
                         Ok(out)
                     }
-                    _ => Err(AdqlError::unsupported(format!("operator {op} is not part of ADQL")).at(pos(e))),
+                    _ => {
+                        Err(AdqlError::unsupported(format!("operator {op} is not part of ADQL")).at(epos(e)))
+                    }
                 }
             }
+            Expr::BinaryOp { op, .. } if is_chain_operator(op) => self.chain(e),
             Expr::BinaryOp { left, op, right } => self.binary(left, op, right, e),
             Expr::IsNull(x) | Expr::IsNotNull(x) => {
                 let v = self.value(x)?;
@@ -1059,7 +1070,7 @@ impl<'a> Checker<'a> {
                         "the subquery after IN must return one column, not {}",
                         q.columns.len()
                     ))
-                    .at(pos(e)));
+                    .at(epos(e)));
                 }
                 if !comparable(v.ty, q.columns[0].ty) {
                     return Err(AdqlError::typing(format!(
@@ -1067,7 +1078,7 @@ impl<'a> Checker<'a> {
                         v.ty.describe(),
                         q.columns[0].ty.describe()
                     ))
-                    .at(pos(e)));
+                    .at(epos(e)));
                 }
                 let not = if *negated { " NOT" } else { "" };
                 Ok(Ex::derived(
@@ -1088,7 +1099,7 @@ impl<'a> Checker<'a> {
                         "a subquery used as a value must return one column, not {}",
                         out.columns.len()
                     ))
-                    .at(pos(e)));
+                    .at(epos(e)));
                 }
                 let mut ex = Ex::new(format!("({})", out.sql), out.columns[0].ty);
                 ex.name = Some(out.columns[0].name.clone());
@@ -1128,9 +1139,9 @@ impl<'a> Checker<'a> {
             }
             Expr::Cast { expr, data_type, .. } => {
                 let v = self.value(expr)?;
-                let target =
-                    crate::parse::cast_target(data_type).map_err(|m| AdqlError::unsupported(m).at(pos(e)))?;
-                functions::cast(v, target).map_err(|err| err.at(pos(e)))
+                let target = crate::parse::cast_target(data_type)
+                    .map_err(|m| AdqlError::unsupported(m).at(epos(e)))?;
+                functions::cast(v, target).map_err(|err| err.at(epos(e)))
             }
             Expr::Ceil { expr, .. } | Expr::Floor { expr, .. } => {
                 let v = self.value(expr)?;
@@ -1139,7 +1150,7 @@ impl<'a> Checker<'a> {
                 } else {
                     "FLOOR"
                 };
-                functions::math(name, vec![v]).map_err(|err| err.at(pos(e)))
+                functions::math(name, vec![v]).map_err(|err| err.at(epos(e)))
             }
             Expr::Function(f) => self.function(f, e),
             Expr::Case {
@@ -1148,7 +1159,7 @@ impl<'a> Checker<'a> {
                 else_result,
                 ..
             } => self.case(operand.as_deref(), conditions, else_result.as_deref()),
-            _ => Err(AdqlError::unsupported(format!("'{e}' is not part of ADQL")).at(pos(e))),
+            _ => Err(AdqlError::unsupported(format!("'{e}' is not part of ADQL")).at(epos(e))),
         }
     }
 
@@ -1205,21 +1216,31 @@ impl<'a> Checker<'a> {
         Ok(out)
     }
 
+    /// A left-deep chain of AND/OR/arithmetic/`||`, walked iteratively: `a OR b OR ...`
+    /// with thousands of terms must not recurse once per term.
+    fn chain(&mut self, e: &Expr) -> Result<Ex, AdqlError> {
+        let mut spine: Vec<(&BinaryOperator, &Expr)> = Vec::new();
+        let mut cur = e;
+        while let Expr::BinaryOp { left, op, right } = cur {
+            if !is_chain_operator(op) {
+                break;
+            }
+            spine.push((op, right));
+            cur = left;
+        }
+        let mut acc = self.expr(cur)?;
+        let mut acc_node = cur;
+        for (op, right) in spine.into_iter().rev() {
+            let r = self.expr(right)?;
+            acc = combine(acc, acc_node, op, r, right)?;
+            acc_node = right;
+        }
+        Ok(acc)
+    }
+
     fn binary(&mut self, left: &Expr, op: &BinaryOperator, right: &Expr, e: &Expr) -> Result<Ex, AdqlError> {
         use BinaryOperator::*;
         match op {
-            And | Or => {
-                let l = self.expr(left)?;
-                let r = self.expr(right)?;
-                require_bool(&l, left)?;
-                require_bool(&r, right)?;
-                let word = if matches!(op, And) { "AND" } else { "OR" };
-                Ok(Ex::derived(
-                    format!("{} {word} {}", l.sql, r.sql),
-                    AdqlType::Boolean,
-                    &[&l, &r],
-                ))
-            }
             Eq | NotEq | Lt | LtEq | Gt | GtEq => {
                 if let Some(p) = self.predicate_comparison(left, op, right)? {
                     return Ok(p);
@@ -1239,7 +1260,7 @@ impl<'a> Checker<'a> {
                         l.ty.describe(),
                         r.ty.describe()
                     ))
-                    .at(pos(e)));
+                    .at(epos(e)));
                 }
                 let sym = match op {
                     Eq => "=",
@@ -1255,41 +1276,7 @@ impl<'a> Checker<'a> {
                     &[&l, &r],
                 ))
             }
-            Plus | Minus | Multiply | Divide => {
-                let l = self.value(left)?;
-                let r = self.value(right)?;
-                for (x, node) in [(&l, left), (&r, right)] {
-                    if !x.ty.is_numeric() {
-                        return Err(type_err(&format!("{op}"), "numbers", x, node));
-                    }
-                }
-                let sym = match op {
-                    Plus => "+",
-                    Minus => "-",
-                    Multiply => "*",
-                    _ => "/",
-                };
-                let ty = AdqlType::widen(l.ty, r.ty);
-                let unit = functions::arithmetic_unit(sym.chars().next().unwrap_or('+'), &l, &r);
-                let mut out = Ex::derived(format!("{} {sym} {}", l.sql, r.sql), ty, &[&l, &r]);
-                functions::set_unit(&mut out, unit);
-                Ok(out)
-            }
-            StringConcat => {
-                let l = self.value(left)?;
-                let r = self.value(right)?;
-                for (x, node) in [(&l, left), (&r, right)] {
-                    if !x.ty.is_string() {
-                        return Err(type_err("||", "strings", x, node));
-                    }
-                }
-                Ok(Ex::derived(
-                    format!("{} || {}", l.sql, r.sql),
-                    AdqlType::VarChar(None),
-                    &[&l, &r],
-                ))
-            }
-            _ => Err(AdqlError::unsupported(format!("the operator {op} is not part of ADQL")).at(pos(e))),
+            _ => Err(AdqlError::unsupported(format!("the operator {op} is not part of ADQL")).at(epos(e))),
         }
     }
 
@@ -1488,10 +1475,10 @@ impl<'a> Checker<'a> {
     fn column(&mut self, parts: &[&Ident], e: &Expr) -> Result<Ex, AdqlError> {
         let (qual, col): (&[&Ident], &Ident) = match parts.split_last() {
             Some((c, q)) => (q, c),
-            None => return Err(AdqlError::syntax("empty name").at(pos(e))),
+            None => return Err(AdqlError::syntax("empty name").at(epos(e))),
         };
         if qual.len() > 3 {
-            return Err(AdqlError::syntax("too many parts in a column name").at(pos(e)));
+            return Err(AdqlError::syntax("too many parts in a column name").at(epos(e)));
         }
         let mut qual_seen = qual.is_empty();
         for depth in (0..self.scopes.len()).rev() {
@@ -1647,6 +1634,59 @@ fn relation_matches_parts(rel: &Relation, qual: &[&Ident]) -> bool {
     }
 }
 
+/// Operators whose chains are walked iteratively (they are left-associative and never special).
+fn is_chain_operator(op: &BinaryOperator) -> bool {
+    use BinaryOperator::*;
+    matches!(op, And | Or | Plus | Minus | Multiply | Divide | StringConcat)
+}
+
+/// `l op r` for a chain operator, with its type (and unit, for IN_UNIT).
+fn combine(l: Ex, l_node: &Expr, op: &BinaryOperator, r: Ex, r_node: &Expr) -> Result<Ex, AdqlError> {
+    use BinaryOperator::*;
+    match op {
+        And | Or => {
+            require_bool(&l, l_node)?;
+            require_bool(&r, r_node)?;
+            let word = if matches!(op, And) { "AND" } else { "OR" };
+            Ok(Ex::derived(
+                format!("{} {word} {}", l.sql, r.sql),
+                AdqlType::Boolean,
+                &[&l, &r],
+            ))
+        }
+        StringConcat => {
+            for (x, node) in [(&l, l_node), (&r, r_node)] {
+                if !x.ty.is_string() {
+                    return Err(type_err("||", "strings", x, node));
+                }
+            }
+            Ok(Ex::derived(
+                format!("{} || {}", l.sql, r.sql),
+                AdqlType::VarChar(None),
+                &[&l, &r],
+            ))
+        }
+        _ => {
+            for (x, node) in [(&l, l_node), (&r, r_node)] {
+                if !x.ty.is_numeric() {
+                    return Err(type_err(&format!("{op}"), "numbers", x, node));
+                }
+            }
+            let sym = match op {
+                Plus => "+",
+                Minus => "-",
+                Multiply => "*",
+                _ => "/",
+            };
+            let ty = AdqlType::widen(l.ty, r.ty);
+            let unit = functions::arithmetic_unit(sym.chars().next().unwrap_or('+'), &l, &r);
+            let mut out = Ex::derived(format!("{} {sym} {}", l.sql, r.sql), ty, &[&l, &r]);
+            functions::set_unit(&mut out, unit);
+            Ok(out)
+        }
+    }
+}
+
 fn strip(e: &Expr) -> &Expr {
     match e {
         Expr::Nested(inner) => strip(inner),
@@ -1712,7 +1752,7 @@ fn literal(v: &Value, e: &Expr) -> Result<Ex, AdqlError> {
         }
         Value::SingleQuotedString(s) => Ok(Ex::new(string_literal(s), AdqlType::VarChar(None))),
         Value::Null => Ok(Ex::new("NULL".to_string(), AdqlType::Null)),
-        other => Err(AdqlError::unsupported(format!("the literal {other} is not part of ADQL")).at(pos(e))),
+        other => Err(AdqlError::unsupported(format!("the literal {other} is not part of ADQL")).at(epos(e))),
     }
 }
 
@@ -1723,13 +1763,13 @@ fn require_bool(x: &Ex, node: &Expr) -> Result<(), AdqlError> {
             "AND, OR and NOT need conditions, but this is a value of type {}",
             other.describe()
         ))
-        .at(pos(node))
+        .at(epos(node))
         .with_hint("compare it, e.g. 1 = CONTAINS(...)")),
     }
 }
 
 pub(crate) fn type_err(op: &str, wanted: &str, got: &Ex, node: &Expr) -> AdqlError {
-    AdqlError::typing(format!("{op} needs {wanted}, but got {}", got.ty.describe())).at(pos(node))
+    AdqlError::typing(format!("{op} needs {wanted}, but got {}", got.ty.describe())).at(epos(node))
 }
 
 /// Whether two values can be compared with `=`, `<`, IN, BETWEEN.
@@ -1766,20 +1806,32 @@ pub(crate) fn unify(a: AdqlType, b: AdqlType) -> AdqlType {
     }
 }
 
-/// Make output names unique with a stable suffix: `rv`, `rv_2`, ...
+/// Make output names unique with a stable suffix: `rv`, `rv_2`, ... (case-insensitively,
+/// since clients compare names that way). Linear: a set of the names taken so far.
 fn unique_names(columns: &mut [Col]) {
-    for i in 0..columns.len() {
-        let taken = |n: &str, cols: &[Col]| cols.iter().any(|c| c.name.eq_ignore_ascii_case(n));
-        if columns[i].name != "*" && taken(&columns[i].name, &columns[..i]) {
-            let base = columns[i].name.clone();
-            let mut k = 2;
-            loop {
-                let candidate = format!("{base}_{k}");
-                if !taken(&candidate, columns) {
-                    columns[i].name = candidate;
-                    break;
-                }
-                k += 1;
+    let mut taken: std::collections::HashSet<String> =
+        std::collections::HashSet::with_capacity(columns.len() * 2);
+    let all: std::collections::HashSet<String> =
+        columns.iter().map(|c| c.name.to_ascii_lowercase()).collect();
+    let mut next_suffix: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for col in columns.iter_mut() {
+        if col.name == "*" {
+            continue;
+        }
+        let lower = col.name.to_ascii_lowercase();
+        if taken.insert(lower.clone()) {
+            continue;
+        }
+        // Start where the last duplicate of this name stopped: linear in the number of columns.
+        let k = next_suffix.entry(lower).or_insert(2);
+        loop {
+            let candidate = format!("{}_{k}", col.name);
+            let key = candidate.to_ascii_lowercase();
+            *k += 1;
+            // Skip suffixed names that a later column has as its own name.
+            if !all.contains(&key) && taken.insert(key) {
+                col.name = candidate;
+                break;
             }
         }
     }
@@ -1802,7 +1854,7 @@ fn ordinal(e: &Expr, count: usize) -> Result<Option<usize>, AdqlError> {
                     "ORDER BY {n}: the select list has {count} column{}",
                     if count == 1 { "" } else { "s" }
                 ))
-                .at(pos(e))),
+                .at(epos(e))),
             };
         }
     }

@@ -173,3 +173,35 @@ mod tests {
         );
     }
 }
+
+/// Where an expression starts, found without computing its whole span: sqlparser's spans
+/// recurse through the tree, and a chain of thousands of operators would exhaust the stack.
+pub(crate) fn expr_start(e: &sqlparser::ast::Expr) -> Option<Position> {
+    use sqlparser::ast::{Expr, Spanned};
+    let mut cur = e;
+    loop {
+        cur = match cur {
+            Expr::BinaryOp { left, .. } => left,
+            Expr::Nested(inner) => inner,
+            Expr::IsNull(x) | Expr::IsNotNull(x) => x,
+            Expr::Between { expr, .. } | Expr::InList { expr, .. } | Expr::InSubquery { expr, .. } => expr,
+            Expr::Like { expr, .. } | Expr::ILike { expr, .. } => expr,
+            Expr::Function(f) => return span_pos(f.name.span()),
+            other => return span_pos(other.span()),
+        };
+    }
+}
+
+/// Where a query body starts (its first SELECT), without computing its whole span.
+pub(crate) fn set_start(s: &sqlparser::ast::SetExpr) -> Option<Position> {
+    use sqlparser::ast::SetExpr;
+    let mut cur = s;
+    loop {
+        cur = match cur {
+            SetExpr::SetOperation { left, .. } => left,
+            SetExpr::Query(q) => &q.body,
+            SetExpr::Select(sel) => return span_pos(sel.select_token.0.span),
+            _ => return None,
+        };
+    }
+}

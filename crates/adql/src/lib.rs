@@ -86,5 +86,6 @@ pub struct Translation {
 /// Parse, check and translate one ADQL query.
 pub fn translate(adql: &str, catalog: &dyn Catalog, udfs: &UdfRegistry) -> Result<Translation, AdqlError> {
     let parsed = parse(adql)?;
-    check::translate(&parsed, catalog, udfs)
+    // Every error says where; when a node carries no position, point at the start.
+    check::translate(&parsed, catalog, udfs).map_err(|e| e.at(Some(Position { line: 1, column: 1 })))
 }

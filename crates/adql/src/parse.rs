@@ -11,15 +11,16 @@ use sqlparser::ast::{
     SelectFlavor, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, SetOperator, SetQuantifier, Spanned,
     TableAlias, TableFactor, TableWithJoins, TopQuantity, UnaryOperator, Value, WildcardAdditionalOptions,
 };
+use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
-use sqlparser::tokenizer::Token;
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
 use crate::dialect::AdqlDialect;
 use crate::error::{span_pos, AdqlError, Position};
 use crate::reserved::is_reserved;
 
 /// Nesting deeper than this is refused (sqlparser counts its own recursion too).
-const MAX_DEPTH: usize = 200;
+const MAX_DEPTH: usize = 100;
 
 /// A query that parsed and passed the allow-list: ADQL syntax, not yet checked against a catalogue.
 #[derive(Debug, Clone)]
@@ -49,10 +50,13 @@ pub fn parse(adql: &str) -> Result<Parsed, AdqlError> {
         return Err(AdqlError::syntax("the query is empty").at(Some(Position { line: 1, column: 1 })));
     }
     let dialect = AdqlDialect::default();
+    let tokens = Tokenizer::new(&dialect, adql)
+        .tokenize_with_location()
+        .map_err(|e| parser_error(ParserError::TokenizerError(e.to_string()), adql))?;
+    check_size(&tokens)?;
     let mut parser = Parser::new(&dialect)
         .with_recursion_limit(MAX_DEPTH)
-        .try_with_sql(adql)
-        .map_err(|e| parser_error(e, adql))?;
+        .with_tokens_with_locations(tokens);
     let query = parser.parse_query().map_err(|e| parser_error(e, adql))?;
     // One optional trailing semicolon is tolerated (users paste them); nothing else may follow.
     let had_semicolon = parser.peek_token().token == Token::SemiColon;
@@ -68,8 +72,59 @@ pub fn parse(adql: &str) -> Result<Parsed, AdqlError> {
                 .at(span_pos(next.span))
         });
     }
-    Allow::default().query(&query, true)?;
+    Allow::default()
+        .query(&query, true)
+        .map_err(|e| e.at(Some(Position { line: 1, column: 1 })))?;
     Ok(Parsed { query: *query })
+}
+
+/// Binary operators in one query at most: a chain of them is a left-deep tree as deep as it is
+/// long, which parsing, span computation and dropping walk recursively. (Users with long OR
+/// chains of identifiers are better served by IN lists, which are flat.)
+const MAX_OPERATORS: usize = 5_000;
+/// Commas (select list, IN lists, function arguments) in one query at most.
+const MAX_LIST_ITEMS: usize = 100_000;
+/// Set operations (UNION, EXCEPT, INTERSECT) in one query at most: sqlparser parses them
+/// recursively.
+const MAX_SET_OPERATIONS: usize = 200;
+
+/// Refuse queries whose size alone would exhaust the stack, before building any tree.
+fn check_size(tokens: &[TokenWithSpan]) -> Result<(), AdqlError> {
+    let mut operators = 0usize;
+    let mut items = 0usize;
+    let mut set_ops = 0usize;
+    for t in tokens {
+        match &t.token {
+            Token::Word(w) if matches!(w.keyword, Keyword::UNION | Keyword::EXCEPT | Keyword::INTERSECT) => {
+                set_ops += 1;
+                if set_ops > MAX_SET_OPERATIONS {
+                    return Err(AdqlError::unsupported(format!(
+                        "the query has more than {MAX_SET_OPERATIONS} UNION/EXCEPT/INTERSECT operations"
+                    ))
+                    .at(span_pos(t.span)));
+                }
+            }
+            Token::Word(w) if matches!(w.keyword, Keyword::AND | Keyword::OR) => operators += 1,
+            Token::Plus | Token::Minus | Token::Mul | Token::Div | Token::StringConcat => operators += 1,
+            Token::Comma => {
+                items += 1;
+                if items > MAX_LIST_ITEMS {
+                    return Err(AdqlError::unsupported(format!(
+                        "the query has more than {MAX_LIST_ITEMS} list items; split it into several queries"
+                    ))
+                    .at(span_pos(t.span)));
+                }
+            }
+            _ => {}
+        }
+        if operators > MAX_OPERATORS {
+            return Err(AdqlError::unsupported(format!(
+                "the query has more than {MAX_OPERATORS} operators; use IN lists or split it into several queries"
+            ))
+            .at(span_pos(t.span)));
+        }
+    }
+    Ok(())
 }
 
 /// Turn sqlparser's string errors into positioned ADQL errors.
@@ -119,6 +174,11 @@ fn at<T: Spanned>(node: &T) -> Option<Position> {
     span_pos(node.span())
 }
 
+/// Where an expression starts (cheap, even for long operator chains).
+fn eat(e: &Expr) -> Option<Position> {
+    crate::error::expr_start(e)
+}
+
 /// The allow-list walk. `depth` guards against stack exhaustion on hostile input.
 #[derive(Default)]
 struct Allow {
@@ -131,7 +191,9 @@ impl Allow {
     fn query(&mut self, q: &Query, outermost: bool) -> R {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(AdqlError::unsupported("the query is nested too deeply").at(at(q)));
+            return Err(
+                AdqlError::unsupported("the query is nested too deeply").at(crate::error::set_start(&q.body))
+            );
         }
         if let Some(with) = &q.with {
             if !outermost {
@@ -167,17 +229,17 @@ impl Allow {
                 OrderByKind::Expressions(list) => {
                     for o in list {
                         if o.with_fill.is_some() {
-                            return Err(no("WITH FILL").at(at(&o.expr)));
+                            return Err(no("WITH FILL").at(eat(&o.expr)));
                         }
                         if o.options.nulls_first.is_some() {
-                            return Err(no("NULLS FIRST/LAST").at(at(&o.expr)));
+                            return Err(no("NULLS FIRST/LAST").at(eat(&o.expr)));
                         }
                         if let Some(sort) = &o.options.sort {
                             if !matches!(
                                 sort,
                                 sqlparser::ast::OrderBySort::Asc | sqlparser::ast::OrderBySort::Desc
                             ) {
-                                return Err(no("ORDER BY ... USING").at(at(&o.expr)));
+                                return Err(no("ORDER BY ... USING").at(eat(&o.expr)));
                             }
                         }
                         self.expr(&o.expr)?;
@@ -196,24 +258,24 @@ impl Allow {
             }
             Some(LimitClause::LimitOffset { limit: Some(l), .. })
             | Some(LimitClause::OffsetCommaLimit { limit: l, .. }) => {
-                return Err(no("LIMIT").at(at(l)).with_hint("write SELECT TOP n ... instead"));
+                return Err(no("LIMIT").at(eat(l)).with_hint("write SELECT TOP n ... instead"));
             }
-            Some(_) => return Err(no("this form of OFFSET").at(at(q))),
+            Some(_) => return Err(no("this form of OFFSET").at(crate::error::set_start(&q.body))),
         }
         if q.fetch.is_some() {
             return Err(no("FETCH FIRST")
-                .at(at(q))
+                .at(crate::error::set_start(&q.body))
                 .with_hint("write SELECT TOP n ... instead"));
         }
         if !q.locks.is_empty() {
-            return Err(no("FOR UPDATE/SHARE").at(at(q)));
+            return Err(no("FOR UPDATE/SHARE").at(crate::error::set_start(&q.body)));
         }
         if q.for_clause.is_some()
             || q.settings.is_some()
             || q.format_clause.is_some()
             || !q.pipe_operators.is_empty()
         {
-            return Err(no("this clause").at(at(q)));
+            return Err(no("this clause").at(crate::error::set_start(&q.body)));
         }
         self.depth -= 1;
         Ok(())
@@ -223,13 +285,23 @@ impl Allow {
         match e {
             Expr::Value(v) => match &v.value {
                 Value::Number(n, false) if n.bytes().all(|b| b.is_ascii_digit()) => Ok(()),
-                _ => Err(AdqlError::syntax(format!("{what} takes a non-negative integer")).at(at(e))),
+                _ => Err(AdqlError::syntax(format!("{what} takes a non-negative integer")).at(eat(e))),
             },
-            _ => Err(AdqlError::syntax(format!("{what} takes a non-negative integer")).at(at(e))),
+            _ => Err(AdqlError::syntax(format!("{what} takes a non-negative integer")).at(eat(e))),
         }
     }
 
     fn set_expr(&mut self, s: &SetExpr) -> R {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(AdqlError::unsupported("the query is nested too deeply"));
+        }
+        let r = self.set_expr_inner(s);
+        self.depth -= 1;
+        r
+    }
+
+    fn set_expr_inner(&mut self, s: &SetExpr) -> R {
         match s {
             SetExpr::Select(sel) => self.select(sel),
             SetExpr::Query(q) => self.query(q, false),
@@ -243,18 +315,18 @@ impl Allow {
                     op,
                     SetOperator::Union | SetOperator::Except | SetOperator::Intersect
                 ) {
-                    return Err(no(&format!("{op}")).at(at(s)));
+                    return Err(no(&format!("{op}")).at(crate::error::set_start(s)));
                 }
                 if !matches!(set_quantifier, SetQuantifier::None | SetQuantifier::All) {
-                    return Err(no(&format!("{op} {set_quantifier}")).at(at(s)));
+                    return Err(no(&format!("{op} {set_quantifier}")).at(crate::error::set_start(s)));
                 }
                 self.set_expr(left)?;
                 self.set_expr(right)
             }
-            SetExpr::Values(_) => Err(no("VALUES").at(at(s))),
-            SetExpr::Table(_) => Err(no("TABLE").at(at(s))),
+            SetExpr::Values(_) => Err(no("VALUES").at(crate::error::set_start(s))),
+            SetExpr::Table(_) => Err(no("TABLE").at(crate::error::set_start(s))),
             SetExpr::Insert(_) | SetExpr::Update(_) | SetExpr::Delete(_) | SetExpr::Merge(_) => {
-                Err(AdqlError::unsupported("only SELECT queries are allowed").at(at(s)))
+                Err(AdqlError::unsupported("only SELECT queries are allowed").at(crate::error::set_start(s)))
             }
         }
     }
@@ -305,12 +377,12 @@ impl Allow {
                     self.expr(expr)?;
                     self.name(alias)?;
                 }
-                SelectItem::ExprWithAliases { expr, .. } => return Err(no("a list of aliases").at(at(expr))),
+                SelectItem::ExprWithAliases { expr, .. } => return Err(no("a list of aliases").at(eat(expr))),
                 SelectItem::QualifiedWildcard(kind, opts) => {
                     self.wildcard_options(opts)?;
                     match kind {
                         SelectItemQualifiedWildcardKind::ObjectName(n) => self.object_name(n, 3)?,
-                        SelectItemQualifiedWildcardKind::Expr(e) => return Err(no("expr.*").at(at(e))),
+                        SelectItemQualifiedWildcardKind::Expr(e) => return Err(no("expr.*").at(eat(e))),
                     }
                 }
                 SelectItem::Wildcard(opts) => self.wildcard_options(opts)?,
@@ -506,7 +578,8 @@ impl Allow {
     fn expr(&mut self, e: &Expr) -> R {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(AdqlError::unsupported("the query is nested too deeply").at(at(e)));
+            // No span here: computing it would walk the deep tree we are refusing.
+            return Err(AdqlError::unsupported("the query is nested too deeply"));
         }
         self.expr_inner(e)?;
         self.depth -= 1;
@@ -518,7 +591,7 @@ impl Allow {
             Expr::Identifier(id) => self.name(id),
             Expr::CompoundIdentifier(ids) => {
                 if ids.len() > 4 {
-                    return Err(AdqlError::syntax("too many parts in a column name").at(at(e)));
+                    return Err(AdqlError::syntax("too many parts in a column name").at(eat(e)));
                 }
                 ids.iter().try_for_each(|i| self.name(i))
             }
@@ -536,21 +609,15 @@ impl Allow {
                 self.expr(low)?;
                 self.expr(high)
             }
-            Expr::BinaryOp { left, op, right } => {
-                use BinaryOperator::*;
-                match op {
-                    Plus | Minus | Multiply | Divide | StringConcat | Gt | Lt | GtEq | LtEq | Eq | NotEq
-                    | And | Or => {}
-                    Modulo => return Err(no("the % operator").at(at(e)).with_hint("write MOD(x, y)")),
-                    BitwiseAnd | BitwiseOr | BitwiseXor | PGBitwiseXor | PGBitwiseShiftLeft
-                    | PGBitwiseShiftRight => return Err(no("bitwise operators").at(at(e))),
-                    PGRegexMatch | PGRegexIMatch | PGRegexNotMatch | PGRegexNotIMatch => {
-                        return Err(no("regular-expression operators").at(at(e)))
-                    }
-                    _ => return Err(no(&format!("the operator {op}")).at(at(e))),
+            Expr::BinaryOp { .. } => {
+                // Walk the left spine iteratively: `a OR b OR c ...` is as deep as it is long.
+                let mut cur = e;
+                while let Expr::BinaryOp { left, op, right } = cur {
+                    binary_operator_allowed(op).map_err(|m| m.at(eat(right)))?;
+                    self.expr(right)?;
+                    cur = left;
                 }
-                self.expr(left)?;
-                self.expr(right)
+                self.expr(cur)
             }
             Expr::Like {
                 any,
@@ -567,14 +634,14 @@ impl Allow {
                 ..
             } => {
                 if *any || escape_char.is_some() {
-                    return Err(no("LIKE ANY / ESCAPE").at(at(e)));
+                    return Err(no("LIKE ANY / ESCAPE").at(eat(e)));
                 }
                 self.expr(expr)?;
                 self.expr(pattern)
             }
             Expr::UnaryOp { op, expr } => match op {
                 UnaryOperator::Plus | UnaryOperator::Minus | UnaryOperator::Not => self.expr(expr),
-                _ => Err(no(&format!("the operator {op}")).at(at(e))),
+                _ => Err(no(&format!("the operator {op}")).at(eat(e))),
             },
             Expr::Cast {
                 kind,
@@ -584,26 +651,26 @@ impl Allow {
             } => {
                 if *kind != CastKind::Cast {
                     return Err(no("this cast syntax")
-                        .at(at(e))
+                        .at(eat(e))
                         .with_hint("write CAST(x AS type)"));
                 }
                 if format.is_some() {
-                    return Err(no("CAST ... FORMAT").at(at(e)));
+                    return Err(no("CAST ... FORMAT").at(eat(e)));
                 }
-                cast_target(data_type).map_err(|m| AdqlError::unsupported(m).at(at(e)))?;
+                cast_target(data_type).map_err(|m| AdqlError::unsupported(m).at(eat(e)))?;
                 self.expr(expr)
             }
             Expr::Ceil { expr, field } | Expr::Floor { expr, field } => match field {
                 CeilFloorKind::DateTimeField(DateTimeField::NoDateTime) => self.expr(expr),
-                _ => Err(no("CEILING/FLOOR with a second argument").at(at(e))),
+                _ => Err(no("CEILING/FLOOR with a second argument").at(eat(e))),
             },
             Expr::Nested(x) => self.expr(x),
             Expr::Value(v) => match &v.value {
                 Value::Number(..) | Value::SingleQuotedString(_) | Value::Null => Ok(()),
-                Value::HexStringLiteral(_) => Err(no("hexadecimal literals").at(at(e))),
-                Value::Boolean(_) => Err(no("TRUE/FALSE").at(at(e)).with_hint("compare with 1 or 0")),
-                Value::Placeholder(p) => Err(AdqlError::syntax(format!("unexpected '{p}'")).at(at(e))),
-                other => Err(no(&format!("the literal {other}")).at(at(e))),
+                Value::HexStringLiteral(_) => Err(no("hexadecimal literals").at(eat(e))),
+                Value::Boolean(_) => Err(no("TRUE/FALSE").at(eat(e)).with_hint("compare with 1 or 0")),
+                Value::Placeholder(p) => Err(AdqlError::syntax(format!("unexpected '{p}'")).at(eat(e))),
+                other => Err(no(&format!("the literal {other}")).at(eat(e))),
             },
             Expr::Function(f) => self.function(f),
             Expr::Case {
@@ -626,24 +693,24 @@ impl Allow {
             }
             Expr::Exists { subquery, .. } => self.query(subquery, false),
             Expr::Subquery(q) => self.query(q, false),
-            Expr::Interval(_) => Err(no("INTERVAL").at(at(e))),
-            Expr::Array(_) => Err(no("ARRAY").at(at(e))),
-            Expr::CompoundFieldAccess { .. } => Err(no("array subscripts").at(at(e))),
-            Expr::JsonAccess { .. } => Err(no("JSON operators").at(at(e))),
-            Expr::SimilarTo { .. } => Err(no("SIMILAR TO").at(at(e))),
+            Expr::Interval(_) => Err(no("INTERVAL").at(eat(e))),
+            Expr::Array(_) => Err(no("ARRAY").at(eat(e))),
+            Expr::CompoundFieldAccess { .. } => Err(no("array subscripts").at(eat(e))),
+            Expr::JsonAccess { .. } => Err(no("JSON operators").at(eat(e))),
+            Expr::SimilarTo { .. } => Err(no("SIMILAR TO").at(eat(e))),
             Expr::TypedString(_) => Err(no("typed literals (DATE '...', TIMESTAMP '...')")
-                .at(at(e))
+                .at(eat(e))
                 .with_hint("write CAST('...' AS TIMESTAMP)")),
             Expr::Substring { .. } | Expr::Trim { .. } | Expr::Position { .. } | Expr::Overlay { .. } => {
-                Err(no("SUBSTRING/TRIM/POSITION/OVERLAY").at(at(e)))
+                Err(no("SUBSTRING/TRIM/POSITION/OVERLAY").at(eat(e)))
             }
             Expr::IsTrue(_) | Expr::IsFalse(_) | Expr::IsNotTrue(_) | Expr::IsNotFalse(_) => {
-                Err(no("IS TRUE/FALSE").at(at(e)))
+                Err(no("IS TRUE/FALSE").at(eat(e)))
             }
             Expr::Wildcard(_) | Expr::QualifiedWildcard(..) => {
-                Err(AdqlError::syntax("* is allowed only in the select list and in COUNT(*)").at(at(e)))
+                Err(AdqlError::syntax("* is allowed only in the select list and in COUNT(*)").at(eat(e)))
             }
-            _ => Err(no(&format!("'{}'", truncate_text(&e.to_string()))).at(at(e))),
+            _ => Err(no(&format!("'{}'", truncate_text(&e.to_string()))).at(eat(e))),
         }
     }
 
@@ -688,6 +755,24 @@ impl Allow {
             FunctionArguments::None => Err(no(&format!("'{}' without parentheses", f.name)).at(here)),
             FunctionArguments::Subquery(_) => Err(no("a function over a bare subquery").at(here)),
         }
+    }
+}
+
+/// The binary operators ADQL has; the others get a message saying what to write instead.
+fn binary_operator_allowed(op: &BinaryOperator) -> Result<(), AdqlError> {
+    use BinaryOperator::*;
+    match op {
+        Plus | Minus | Multiply | Divide | StringConcat | Gt | Lt | GtEq | LtEq | Eq | NotEq | And | Or => {
+            Ok(())
+        }
+        Modulo => Err(no("the % operator").with_hint("write MOD(x, y)")),
+        BitwiseAnd | BitwiseOr | BitwiseXor | PGBitwiseXor | PGBitwiseShiftLeft | PGBitwiseShiftRight => {
+            Err(no("bitwise operators"))
+        }
+        PGRegexMatch | PGRegexIMatch | PGRegexNotMatch | PGRegexNotIMatch => {
+            Err(no("regular-expression operators"))
+        }
+        _ => Err(no(&format!("the operator {op}"))),
     }
 }
 
