@@ -144,36 +144,6 @@ pub(crate) fn suggest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn suggests_close_names() {
-        let cands = ["ra", "dec", "source_id", "phot_g_mean_mag"];
-        assert_eq!(
-            suggest("rra", cands.iter().copied()).as_deref(),
-            Some("did you mean 'ra'?")
-        );
-        assert_eq!(
-            suggest("source_idd", cands.iter().copied()).as_deref(),
-            Some("did you mean 'source_id'?")
-        );
-        assert_eq!(suggest("xyzzy", cands.iter().copied()), None);
-    }
-
-    #[test]
-    fn display_has_position_and_hint() {
-        let e = AdqlError::unknown("column 'rra' not found")
-            .at(Some(Position { line: 2, column: 8 }))
-            .with_hint("did you mean 'ra'?");
-        assert_eq!(
-            e.to_string(),
-            "unknown name: column 'rra' not found (line 2, column 8); did you mean 'ra'?"
-        );
-    }
-}
-
 /// Where an expression starts, found without computing its whole span: sqlparser's spans
 /// recurse through the tree, and a chain of thousands of operators would exhaust the stack.
 pub(crate) fn expr_start(e: &sqlparser::ast::Expr) -> Option<Position> {
@@ -203,5 +173,35 @@ pub(crate) fn set_start(s: &sqlparser::ast::SetExpr) -> Option<Position> {
             SetExpr::Select(sel) => return span_pos(sel.select_token.0.span),
             _ => return None,
         };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_names() {
+        let cands = ["ra", "dec", "source_id", "phot_g_mean_mag"];
+        assert_eq!(
+            suggest("rra", cands.iter().copied()).as_deref(),
+            Some("did you mean 'ra'?")
+        );
+        assert_eq!(
+            suggest("source_idd", cands.iter().copied()).as_deref(),
+            Some("did you mean 'source_id'?")
+        );
+        assert_eq!(suggest("xyzzy", cands.iter().copied()), None);
+    }
+
+    #[test]
+    fn display_has_position_and_hint() {
+        let e = AdqlError::unknown("column 'rra' not found")
+            .at(Some(Position { line: 2, column: 8 }))
+            .with_hint("did you mean 'ra'?");
+        assert_eq!(
+            e.to_string(),
+            "unknown name: column 'rra' not found (line 2, column 8); did you mean 'ra'?"
+        );
     }
 }
