@@ -15,6 +15,9 @@ pub struct Column {
     pub ucd: Option<String>,
     pub utype: Option<String>,
     pub description: Option<String>,
+    /// TAP_SCHEMA says `unicodeChar`: text that may hold any character (written as such in
+    /// results, since `char` in binary VOTables is ASCII).
+    pub unicode: bool,
 }
 
 impl Column {
@@ -27,6 +30,7 @@ impl Column {
             ucd: None,
             utype: None,
             description: None,
+            unicode: false,
         }
     }
 

@@ -28,6 +28,8 @@ pub(crate) struct Meta {
     pub utype: Option<String>,
     pub description: Option<String>,
     pub arraysize: Option<String>,
+    /// The column is `unicodeChar` in TAP_SCHEMA.
+    pub unicode: bool,
 }
 
 /// A translated expression.
@@ -141,6 +143,11 @@ pub(crate) fn translate(
         .into_iter()
         .map(|col| {
             let (datatype, arraysize, xtype) = col.ty.votable();
+            let datatype = if col.meta.unicode && datatype == "char" {
+                "unicodeChar"
+            } else {
+                datatype
+            };
             OutputColumn {
                 name: col.name,
                 ty: col.ty,
@@ -809,6 +816,7 @@ impl<'a> Checker<'a> {
                             utype: c.utype.clone(),
                             description: c.description.clone(),
                             arraysize: c.arraysize.clone(),
+                            unicode: c.unicode,
                         },
                     })
                     .collect();

@@ -926,7 +926,11 @@ pub(crate) fn output_value(sql: &str, ty: AdqlType) -> String {
         AdqlType::Polygon => format!(
             "(SELECT array_agg(degrees(CAST(u.v AS double precision)) ORDER BY u.k) FROM unnest(string_to_array(translate(CAST(({sql}) AS text), '{{}}() ', ''), ',')) WITH ORDINALITY AS u(v, k))"
         ),
-        AdqlType::Region => format!("CAST(({sql}) AS text)"),
+        // A region column (TAP 1.0 `adql:REGION`, as ObsCore's s_region) holds a pgSphere
+        // polygon: give it as STC-S text in degrees.
+        AdqlType::Region => format!(
+            "(SELECT 'Polygon ICRS ' || string_agg(CAST(degrees(CAST(u.v AS double precision)) AS text), ' ' ORDER BY u.k) FROM unnest(string_to_array(translate(CAST(({sql}) AS text), '{{}}() ', ''), ',')) WITH ORDINALITY AS u(v, k))"
+        ),
         _ => sql.to_string(),
     }
 }

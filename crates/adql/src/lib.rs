@@ -36,6 +36,12 @@ pub use parse::{parse, Parsed};
 pub use types::{AdqlType, Family};
 pub use udf::{Udf, UdfRegistry};
 
+/// Whether a word is reserved in ADQL 2.1 (AQ-03), so that a column or table of that name must
+/// be written delimited (`"size"`); services use it to publish such names quoted.
+pub fn is_reserved_word(word: &str) -> bool {
+    reserved::is_reserved(word)
+}
+
 /// The query languages a client may name in LANG.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {

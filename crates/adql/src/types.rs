@@ -174,7 +174,7 @@ impl AdqlType {
             Point => ("double", Some("2".into()), Some("point")),
             Circle => ("double", Some("3".into()), Some("circle")),
             Polygon => ("double", Some("*".into()), Some("polygon")),
-            Region => ("char", Some("*".into()), None),
+            Region => ("char", Some("*".into()), Some("adql:REGION")),
         }
     }
 }

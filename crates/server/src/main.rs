@@ -5,6 +5,12 @@
 
 mod catalog_file;
 mod cli;
+mod config;
+mod db;
+mod exec;
+mod http;
+mod tap_schema;
+mod vosi;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,9 +33,72 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the TAP service. Without a database URL it starts a private PostgreSQL from the
+    /// machine's binaries in the data directory, with the demo catalogue.
+    Serve(ServeArgs),
+    /// Print the effective configuration (defaults, file, environment, flags) as TOML.
+    CheckConfig(ServeArgs),
+    /// Load a catalogue into the database (the configured one, or the embedded cluster).
+    #[command(subcommand)]
+    Load(LoadCommand),
     /// Work with ADQL queries without a server.
     #[command(subcommand)]
     Adql(AdqlCommand),
+}
+
+/// Where the configuration comes from, and the flags that override it.
+#[derive(Debug, Clone, clap::Args)]
+struct ServeArgs {
+    /// Configuration file (default: config/default.toml when it exists).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Address to listen on, e.g. 127.0.0.1:8080.
+    #[arg(long, value_name = "ADDR")]
+    bind: Option<String>,
+    /// Tapir's data directory (embedded PostgreSQL, result files).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// The URL clients use to reach the TAP base, e.g. https://archive.example.org/tap.
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
+    /// PostgreSQL URL of an existing database (instead of the embedded cluster).
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum LoadCommand {
+    /// The demo catalogue: ObsCore, Gaia, Solar Orbiter and a small bench.objects, with TAP_SCHEMA.
+    Demo(ServeArgs),
+    /// The benchmark table bench.objects (BENCH-DATA.md) with its GiST index.
+    Bench {
+        #[command(flatten)]
+        args: ServeArgs,
+        /// Number of rows.
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: u64,
+    },
+}
+
+impl ServeArgs {
+    /// The configuration these arguments select, flags applied last.
+    fn config(&self) -> anyhow::Result<config::Config> {
+        let mut c = config::Config::load(self.config.as_deref())?;
+        if let Some(b) = &self.bind {
+            c.server.bind = b.clone();
+        }
+        if let Some(d) = &self.data_dir {
+            c.server.data_dir = d.clone();
+        }
+        if let Some(u) = &self.public_url {
+            c.server.public_url = u.clone();
+        }
+        if let Some(u) = &self.database_url {
+            c.database.url = u.clone();
+        }
+        c.validate()?;
+        Ok(c)
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -58,6 +127,10 @@ enum AdqlCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve(args) => cli::serve::serve(&args),
+        Command::CheckConfig(args) => cli::serve::check_config(&args),
+        Command::Load(LoadCommand::Demo(args)) => cli::serve::load(&args, None),
+        Command::Load(LoadCommand::Bench { args, rows }) => cli::serve::load(&args, Some(rows)),
         Command::Adql(AdqlCommand::Parse { query }) => cli::adql::parse(query),
         Command::Adql(AdqlCommand::Translate { catalog, json, query }) => {
             cli::adql::translate(&catalog, json, query)

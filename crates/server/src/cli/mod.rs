@@ -1,3 +1,4 @@
 //! The subcommands of the `tapir` binary, one module per group.
 
 pub mod adql;
+pub mod serve;

@@ -1,0 +1,292 @@
+//! Configuration: built-in defaults, then a TOML file (`config/default.toml` or
+//! `--config FILE`), then `TAPIR_*` environment variables, then command-line flags.
+//!
+//! Every key has a default so that `tapir serve` with no file at all runs the
+//! embedded demo. `tapir check-config` prints the effective result.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub limits: LimitsConfig,
+    pub service: ServiceConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address and port to listen on.
+    pub bind: String,
+    /// The URL clients reach the service at, used in every absolute URL the service emits
+    /// (capabilities, Location headers). Empty: derived from `bind` and `base_path`.
+    pub public_url: String,
+    /// Where the TAP endpoints live (`/tap/sync`, ...).
+    pub base_path: String,
+    /// Tapir's own files: the embedded PostgreSQL cluster, result files.
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// PostgreSQL URL (`postgres://user@host/db` or `host=... dbname=...`). Empty: run the
+    /// embedded cluster in `data_dir/pg` with the demo catalogue.
+    pub url: String,
+    /// Connections for synchronous queries.
+    pub sync_pool: usize,
+    /// Connections for asynchronous jobs (kept apart so jobs cannot starve /sync).
+    pub async_pool: usize,
+    /// PostgreSQL's `bin` directory for the embedded cluster; empty: `pg_config --bindir`,
+    /// then `/usr/lib/postgresql/*/bin`.
+    pub pg_bindir: String,
+    /// The system user that runs the embedded cluster when Tapir runs as root (initdb refuses root).
+    pub embedded_user: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Rows returned when the client gives no MAXREC.
+    pub maxrec_default: u64,
+    /// Rows returned at most, whatever MAXREC says.
+    pub maxrec_hard: u64,
+    /// Seconds a synchronous query may run (statement_timeout).
+    pub sync_timeout_secs: u64,
+    /// Bytes an upload may have.
+    pub upload_max_bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServiceConfig {
+    pub title: String,
+    pub description: String,
+    pub publisher: String,
+    pub contact_name: String,
+    pub contact_email: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: "127.0.0.1:8080".into(),
+            public_url: String::new(),
+            base_path: "/tap".into(),
+            data_dir: PathBuf::from("data"),
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: String::new(),
+            sync_pool: 16,
+            async_pool: 4,
+            pg_bindir: String::new(),
+            embedded_user: "postgres".into(),
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            maxrec_default: 100_000,
+            maxrec_hard: 10_000_000,
+            sync_timeout_secs: 600,
+            upload_max_bytes: 100 * 1024 * 1024,
+        }
+    }
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        ServiceConfig {
+            title: "Tapir TAP service".into(),
+            description: "An IVOA TAP 1.1 service for astronomical catalogues, served by Tapir.".into(),
+            publisher: "Tapir".into(),
+            contact_name: String::new(),
+            contact_email: String::new(),
+        }
+    }
+}
+
+/// What can go wrong reading the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {source}")]
+    Parse { path: PathBuf, source: toml::de::Error },
+    #[error("environment variable {name}={value:?}: {reason}")]
+    Env {
+        name: String,
+        value: String,
+        reason: String,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Defaults, then the file (if given, or `config/default.toml` if it exists), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let default_file = Path::new("config/default.toml");
+        let path = match file {
+            Some(p) => Some(p.to_path_buf()),
+            None if default_file.is_file() => Some(default_file.to_path_buf()),
+            None => None,
+        };
+        let mut config = match &path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+                    path: p.clone(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|source| ConfigError::Parse {
+                    path: p.clone(),
+                    source,
+                })?
+            }
+            None => Config::default(),
+        };
+        config.apply_env(|name| std::env::var(name).ok())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// `TAPIR_<SECTION>_<KEY>` overrides `[section] key`, e.g. `TAPIR_DATABASE_URL`,
+    /// `TAPIR_LIMITS_MAXREC_DEFAULT`, `TAPIR_SERVER_BIND`.
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        fn num<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, ConfigError> {
+            v.trim().parse().map_err(|_| ConfigError::Env {
+                name: name.into(),
+                value: v.into(),
+                reason: "not a whole number".into(),
+            })
+        }
+        let s = &mut self.server;
+        let d = &mut self.database;
+        let l = &mut self.limits;
+        let m = &mut self.service;
+        for (name, v) in ENV_KEYS.iter().filter_map(|n| get(n).map(|v| (*n, v))) {
+            match name {
+                "TAPIR_SERVER_BIND" => s.bind = v,
+                "TAPIR_SERVER_PUBLIC_URL" => s.public_url = v,
+                "TAPIR_SERVER_BASE_PATH" => s.base_path = v,
+                "TAPIR_SERVER_DATA_DIR" => s.data_dir = PathBuf::from(v),
+                "TAPIR_DATABASE_URL" => d.url = v,
+                "TAPIR_DATABASE_SYNC_POOL" => d.sync_pool = num(name, &v)?,
+                "TAPIR_DATABASE_ASYNC_POOL" => d.async_pool = num(name, &v)?,
+                "TAPIR_DATABASE_PG_BINDIR" => d.pg_bindir = v,
+                "TAPIR_DATABASE_EMBEDDED_USER" => d.embedded_user = v,
+                "TAPIR_LIMITS_MAXREC_DEFAULT" => l.maxrec_default = num(name, &v)?,
+                "TAPIR_LIMITS_MAXREC_HARD" => l.maxrec_hard = num(name, &v)?,
+                "TAPIR_LIMITS_SYNC_TIMEOUT_SECS" => l.sync_timeout_secs = num(name, &v)?,
+                "TAPIR_LIMITS_UPLOAD_MAX_BYTES" => l.upload_max_bytes = num(name, &v)?,
+                "TAPIR_SERVICE_TITLE" => m.title = v,
+                "TAPIR_SERVICE_DESCRIPTION" => m.description = v,
+                "TAPIR_SERVICE_PUBLISHER" => m.publisher = v,
+                "TAPIR_SERVICE_CONTACT_NAME" => m.contact_name = v,
+                "TAPIR_SERVICE_CONTACT_EMAIL" => m.contact_email = v,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Normalise and check values that would otherwise fail later and obscurely.
+    pub fn validate(&mut self) -> Result<(), ConfigError> {
+        let bp = self.server.base_path.trim().trim_end_matches('/');
+        self.server.base_path = if bp.is_empty() || bp.starts_with('/') {
+            bp.to_string()
+        } else {
+            format!("/{bp}")
+        };
+        self.server.public_url = self.server.public_url.trim().trim_end_matches('/').to_string();
+        if self.limits.maxrec_default > self.limits.maxrec_hard {
+            return Err(ConfigError::Invalid(format!(
+                "limits.maxrec_default ({}) is above limits.maxrec_hard ({})",
+                self.limits.maxrec_default, self.limits.maxrec_hard
+            )));
+        }
+        if self.database.sync_pool == 0 || self.database.async_pool == 0 {
+            return Err(ConfigError::Invalid(
+                "database pool sizes must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The absolute URL of the TAP base (`http://host:port/tap`), for capabilities and Locations.
+    pub fn base_url(&self) -> String {
+        if self.server.public_url.is_empty() {
+            format!("http://{}{}", self.server.bind, self.server.base_path)
+        } else {
+            self.server.public_url.clone()
+        }
+    }
+}
+
+/// Every environment variable Tapir reads.
+pub const ENV_KEYS: &[&str] = &[
+    "TAPIR_SERVER_BIND",
+    "TAPIR_SERVER_PUBLIC_URL",
+    "TAPIR_SERVER_BASE_PATH",
+    "TAPIR_SERVER_DATA_DIR",
+    "TAPIR_DATABASE_URL",
+    "TAPIR_DATABASE_SYNC_POOL",
+    "TAPIR_DATABASE_ASYNC_POOL",
+    "TAPIR_DATABASE_PG_BINDIR",
+    "TAPIR_DATABASE_EMBEDDED_USER",
+    "TAPIR_LIMITS_MAXREC_DEFAULT",
+    "TAPIR_LIMITS_MAXREC_HARD",
+    "TAPIR_LIMITS_SYNC_TIMEOUT_SECS",
+    "TAPIR_LIMITS_UPLOAD_MAX_BYTES",
+    "TAPIR_SERVICE_TITLE",
+    "TAPIR_SERVICE_DESCRIPTION",
+    "TAPIR_SERVICE_PUBLISHER",
+    "TAPIR_SERVICE_CONTACT_NAME",
+    "TAPIR_SERVICE_CONTACT_EMAIL",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_environment() {
+        let mut c: Config =
+            toml::from_str("[limits]\nmaxrec_default = 5\n[server]\nbase_path = 'tap/'\n").expect("parses");
+        c.apply_env(|n| match n {
+            "TAPIR_DATABASE_URL" => Some("postgres://x@h/db".into()),
+            "TAPIR_LIMITS_MAXREC_HARD" => Some("50".into()),
+            _ => None,
+        })
+        .expect("env applies");
+        c.validate().expect("valid");
+        assert_eq!(c.limits.maxrec_default, 5);
+        assert_eq!(c.limits.maxrec_hard, 50);
+        assert_eq!(c.database.url, "postgres://x@h/db");
+        assert_eq!(c.server.base_path, "/tap");
+        assert_eq!(c.base_url(), "http://127.0.0.1:8080/tap");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let mut c = Config::default();
+        let e = c
+            .apply_env(|n| (n == "TAPIR_LIMITS_MAXREC_HARD").then(|| "lots".to_string()))
+            .expect_err("rejected");
+        assert!(e.to_string().contains("TAPIR_LIMITS_MAXREC_HARD"), "{e}");
+        let e = toml::from_str::<Config>("[limits]\nmaxrec = 5\n").expect_err("unknown key");
+        assert!(e.to_string().contains("maxrec"), "{e}");
+    }
+}

@@ -1,0 +1,355 @@
+//! Running a translated query and streaming its rows into a result writer.
+//!
+//! The same path serves /sync (chunks go to the HTTP body) and, later, async jobs
+//! (chunks go to a result file). Guarantees: the query runs in a READ ONLY
+//! transaction, as the query role, with `statement_timeout` set in the database,
+//! through the extended protocol; rows go out as they arrive (bounded memory);
+//! a consumer that goes away cancels the backend query instead of draining it.
+
+pub mod decode;
+
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{Client, NoTls};
+use votable::{Ending, ResultWriter, TableMeta};
+
+use decode::{Decoder, Raw};
+
+/// Bytes gathered before they are handed to the sink.
+const CHUNK: usize = 64 * 1024;
+
+/// One query to run.
+pub struct QueryRun<'a> {
+    /// Translated SQL (one SELECT).
+    pub sql: &'a str,
+    /// Output column metadata from the translator.
+    pub columns: &'a [adql::OutputColumn],
+    /// Rows to return at most; one more is fetched to tell whether the result overflowed.
+    pub maxrec: u64,
+    pub timeout: Duration,
+    /// `SET LOCAL ROLE` to this role when given.
+    pub role: Option<&'a str>,
+    /// The ADQL text, echoed in an INFO of the result.
+    pub adql: &'a str,
+}
+
+/// Where encoded bytes go. `send` returns false when the consumer has gone away.
+pub trait Sink {
+    fn send(&mut self, chunk: Vec<u8>) -> impl std::future::Future<Output = bool> + Send;
+}
+
+/// A failure before any byte was written, with the HTTP status it deserves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryError {
+    /// True when the query (not the service) is at fault.
+    pub user_error: bool,
+    pub message: String,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Complete {
+        rows: u64,
+        bytes: u64,
+    },
+    Overflow {
+        rows: u64,
+        bytes: u64,
+    },
+    /// The consumer went away; the backend query was cancelled.
+    Cancelled {
+        rows: u64,
+    },
+    /// Failed after the result had started; the document records the error.
+    Failed {
+        rows: u64,
+        message: String,
+    },
+    /// Failed before anything was written (reported through `ready`).
+    Rejected,
+}
+
+/// Map a database error to words for the user, and whether it is their query's fault.
+pub fn describe(e: &tokio_postgres::Error, timeout: Duration) -> QueryError {
+    match e.as_db_error() {
+        Some(db) if *db.code() == SqlState::QUERY_CANCELED => QueryError {
+            user_error: true,
+            message: format!(
+                "the query was stopped because it reached the time limit of {} s",
+                timeout.as_secs()
+            ),
+        },
+        Some(db) => {
+            let class = &db.code().code()[..2];
+            // 22: data exceptions (division by zero, bad casts), 42: names and syntax,
+            // 21/23/2201x: cardinality and similar: all caused by the query itself.
+            let user_error = matches!(class, "22" | "42" | "21" | "23" | "54" | "0A");
+            QueryError {
+                user_error,
+                message: format!("the database rejected the query: {}", db.message()),
+            }
+        }
+        None => QueryError {
+            user_error: false,
+            message: format!("database connection failed: {e}"),
+        },
+    }
+}
+
+/// The SQL actually sent: the translation wrapped so that at most `limit` rows come back.
+fn limited(sql: &str, limit: u64) -> String {
+    format!("SELECT * FROM ({sql}) AS \"tapir_result\" LIMIT {limit}")
+}
+
+/// Run the query. `ready` is answered once the outcome of the start is known: `Ok`
+/// means the result has begun (send a 200), `Err` means nothing was written.
+pub async fn run<S: Sink>(
+    client: &Client,
+    q: &QueryRun<'_>,
+    writer: &mut dyn ResultWriter,
+    sink: &mut S,
+    ready: oneshot::Sender<Result<(), QueryError>>,
+) -> Outcome {
+    let mut ready = Some(ready);
+    let mut reject = |e: QueryError| {
+        if let Some(r) = ready.take() {
+            let _ = r.send(Err(e));
+        }
+        Outcome::Rejected
+    };
+
+    let mut setup = format!(
+        "BEGIN TRANSACTION READ ONLY; SET LOCAL statement_timeout = {};",
+        q.timeout.as_millis().max(1)
+    );
+    if let Some(role) = q.role {
+        setup.push_str(&format!(" SET LOCAL ROLE \"{}\";", role.replace('"', "\"\"")));
+    }
+    if let Err(e) = client.batch_execute(&setup).await {
+        let _ = client.batch_execute("ROLLBACK").await;
+        return reject(describe(&e, q.timeout));
+    }
+    let outcome = run_in_transaction(client, q, writer, sink, &mut ready).await;
+    // Read-only: there is nothing to commit; ROLLBACK also ends a transaction a failed query aborted.
+    if let Err(e) = client.batch_execute("ROLLBACK").await {
+        tracing::warn!("ROLLBACK after a query failed: {e}");
+    }
+    if let Some(r) = ready.take() {
+        // Not answered on some path: treat as a service failure rather than hang the request.
+        let _ = r.send(Err(QueryError {
+            user_error: false,
+            message: "the query ended without a result".into(),
+        }));
+    }
+    outcome
+}
+
+async fn run_in_transaction<S: Sink>(
+    client: &Client,
+    q: &QueryRun<'_>,
+    writer: &mut dyn ResultWriter,
+    sink: &mut S,
+    ready: &mut Option<oneshot::Sender<Result<(), QueryError>>>,
+) -> Outcome {
+    let reject = |ready: &mut Option<oneshot::Sender<Result<(), QueryError>>>, e: QueryError| {
+        if let Some(r) = ready.take() {
+            let _ = r.send(Err(e));
+        }
+        Outcome::Rejected
+    };
+    let sql = limited(q.sql, q.maxrec.saturating_add(1));
+    let statement = match client.prepare(&sql).await {
+        Ok(s) => s,
+        Err(e) => return reject(ready, describe(&e, q.timeout)),
+    };
+    let mut decoders = Vec::with_capacity(statement.columns().len());
+    let mut fields = Vec::with_capacity(statement.columns().len());
+    for (i, col) in statement.columns().iter().enumerate() {
+        let Some(d) = Decoder::for_type(col.type_()) else {
+            return reject(
+                ready,
+                QueryError {
+                    user_error: false,
+                    message: format!(
+                        "column '{}' has type {}, which Tapir cannot send",
+                        col.name(),
+                        col.type_()
+                    ),
+                },
+            );
+        };
+        let meta = q
+            .columns
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| fallback_column(col.name()));
+        fields.push(d.field(&meta));
+        decoders.push(d);
+    }
+
+    let mut buf = Vec::with_capacity(CHUNK + 4096);
+    let infos = [("QUERY", q.adql)];
+    let meta = TableMeta::new(&fields).with_infos(&infos);
+    if let Err(e) = writer.begin(&mut buf, &meta) {
+        return reject(
+            ready,
+            QueryError {
+                user_error: false,
+                message: format!("cannot write the result header: {e}"),
+            },
+        );
+    }
+
+    if q.maxrec == 0 {
+        if let Some(r) = ready.take() {
+            let _ = r.send(Ok(()));
+        }
+        return finish(writer, sink, buf, Ending::Complete, 0, 0).await;
+    }
+
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 0] = [];
+    let stream = match client.query_raw(&statement, params).await {
+        Ok(s) => s,
+        Err(e) => return reject(ready, describe(&e, q.timeout)),
+    };
+    futures_util::pin_mut!(stream);
+    use futures_util::StreamExt;
+
+    // Wait for the first row (or the end) before answering, so that errors PostgreSQL
+    // reports at once (timeouts of a sort, division by zero) still get an error status.
+    let mut next = stream.next().await;
+    if let Some(Err(e)) = &next {
+        return reject(ready, describe(e, q.timeout));
+    }
+    if let Some(r) = ready.take() {
+        let _ = r.send(Ok(()));
+    }
+
+    let mut scratch: Vec<Vec<f64>> = vec![Vec::new(); decoders.len()];
+    let mut rows: u64 = 0;
+    let mut bytes: u64 = 0;
+    let mut overflow = false;
+    while let Some(item) = next {
+        let row = match item {
+            Ok(r) => r,
+            Err(e) => {
+                let message = describe(&e, q.timeout).message;
+                return fail(writer, sink, buf, rows, message).await;
+            }
+        };
+        if rows == q.maxrec {
+            overflow = true;
+            break;
+        }
+        let mut values = Vec::with_capacity(decoders.len());
+        for ((i, d), s) in decoders.iter().enumerate().zip(scratch.iter_mut()) {
+            let raw = match row.try_get::<_, Raw>(i) {
+                Ok(r) => r.0,
+                Err(e) => {
+                    drop(values);
+                    return fail(writer, sink, buf, rows, format!("cannot read column {i}: {e}")).await;
+                }
+            };
+            match d.decode(raw, s) {
+                Ok(v) => values.push(v),
+                Err(m) => {
+                    drop(values);
+                    return fail(writer, sink, buf, rows, m).await;
+                }
+            }
+        }
+        if let Err(e) = writer.row(&mut buf, &values) {
+            drop(values);
+            return fail(
+                writer,
+                sink,
+                buf,
+                rows,
+                format!("cannot encode row {}: {e}", rows + 1),
+            )
+            .await;
+        }
+        drop(values);
+        rows += 1;
+        if buf.len() >= CHUNK {
+            bytes += buf.len() as u64;
+            let full = std::mem::replace(&mut buf, Vec::with_capacity(CHUNK + 4096));
+            if !sink.send(full).await {
+                cancel(client).await;
+                return Outcome::Cancelled { rows };
+            }
+        }
+        next = stream.next().await;
+    }
+    let ending = if overflow {
+        Ending::Overflow
+    } else {
+        Ending::Complete
+    };
+    finish(writer, sink, buf, ending, rows, bytes).await
+}
+
+/// Metadata for a column the translator did not describe (should not happen).
+fn fallback_column(name: &str) -> adql::OutputColumn {
+    adql::OutputColumn {
+        name: name.to_string(),
+        ty: adql::AdqlType::Unknown,
+        datatype: "char",
+        arraysize: None,
+        xtype: None,
+        unit: None,
+        ucd: None,
+        utype: None,
+        description: None,
+    }
+}
+
+async fn finish<S: Sink>(
+    writer: &mut dyn ResultWriter,
+    sink: &mut S,
+    mut buf: Vec<u8>,
+    ending: Ending<'_>,
+    rows: u64,
+    bytes: u64,
+) -> Outcome {
+    let overflow = matches!(ending, Ending::Overflow);
+    if let Err(e) = writer.end(&mut buf, ending) {
+        return Outcome::Failed {
+            rows,
+            message: format!("cannot finish the result: {e}"),
+        };
+    }
+    let total = bytes + buf.len() as u64;
+    if !sink.send(buf).await {
+        return Outcome::Cancelled { rows };
+    }
+    if overflow {
+        Outcome::Overflow { rows, bytes: total }
+    } else {
+        Outcome::Complete { rows, bytes: total }
+    }
+}
+
+async fn fail<S: Sink>(
+    writer: &mut dyn ResultWriter,
+    sink: &mut S,
+    mut buf: Vec<u8>,
+    rows: u64,
+    message: String,
+) -> Outcome {
+    tracing::warn!(rows, "query failed while streaming: {message}");
+    if writer.end(&mut buf, Ending::Error(&message)).is_ok() {
+        sink.send(buf).await;
+    }
+    Outcome::Failed { rows, message }
+}
+
+/// Ask the server to stop the running statement (dropping the stream would let it run on).
+async fn cancel(client: &Client) {
+    if let Err(e) = client.cancel_token().cancel_query(NoTls).await {
+        tracing::warn!("could not cancel a query whose client went away: {e}");
+    }
+}

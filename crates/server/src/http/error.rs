@@ -1,0 +1,66 @@
+//! The one error type of the HTTP layer, answered as a DALI error document.
+//!
+//! The user's mistakes are 4xx, ours are 5xx (and logged), and the body is always the
+//! VOTable with `<INFO name="QUERY_STATUS" value="ERROR">message</INFO>`, which pyvo,
+//! TapPlus and taplint all parse.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TapError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl TapError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        TapError {
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// The client's mistake: bad parameters, a bad query.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    pub fn too_large(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+
+    /// Our failure: logged in full, reported to the client in general terms.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, message)
+    }
+
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, message)
+    }
+}
+
+impl From<adql::AdqlError> for TapError {
+    fn from(e: adql::AdqlError) -> Self {
+        TapError::bad_request(format!("ADQL {e}"))
+    }
+}
+
+impl IntoResponse for TapError {
+    fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            tracing::error!(status = %self.status, "{}", self.message);
+        }
+        let body = votable::error_document(&self.message);
+        (
+            self.status,
+            [(header::CONTENT_TYPE, "application/x-votable+xml")],
+            body,
+        )
+            .into_response()
+    }
+}

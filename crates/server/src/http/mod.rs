@@ -1,0 +1,262 @@
+//! The HTTP front end: one module per resource, one shared state, one error type.
+//!
+//! Paths are normalised before routing (TapPlus and pyvo produce `//sync` and
+//! trailing slashes), every response carries a `Server` header (taplint asks for
+//! it), CORS is open and gzip is used when the client accepts it.
+
+pub mod error;
+mod metrics;
+pub mod params;
+mod resources;
+mod sync;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use anyhow::Context;
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, Uri};
+use axum::routing::get;
+use axum::Router;
+use tower::Layer;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::CorsLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::config::Config;
+use crate::db::{self, Database};
+use crate::tap_schema::TapSchema;
+pub use metrics::Metrics;
+
+/// The catalogue as served: what /tables shows and what ADQL may use. Swapped whole on reload.
+pub struct Served {
+    pub tap_schema: TapSchema,
+    pub adql: adql::MemoryCatalog,
+}
+
+impl Served {
+    pub fn new(tap_schema: TapSchema) -> Served {
+        let adql = tap_schema.to_adql_catalog();
+        Served { tap_schema, adql }
+    }
+}
+
+/// Everything a request handler needs.
+pub struct AppState {
+    pub config: Config,
+    pub base_url: String,
+    pub sync_pool: deadpool_postgres::Pool,
+    served: RwLock<Arc<Served>>,
+    pub udfs: adql::UdfRegistry,
+    /// The role user queries run as, when the database has it.
+    pub query_role: Option<String>,
+    pub metrics: Metrics,
+    spool_dir: PathBuf,
+    spool_seq: AtomicU64,
+}
+
+impl AppState {
+    /// The current catalogue (cheap: one Arc clone).
+    pub fn served(&self) -> Arc<Served> {
+        match self.served.read() {
+            Ok(g) => Arc::clone(&g),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    fn replace_served(&self, s: Served) {
+        let s = Arc::new(s);
+        match self.served.write() {
+            Ok(mut g) => *g = s,
+            Err(poisoned) => *poisoned.into_inner() = s,
+        }
+    }
+
+    /// A fresh path for a spool file.
+    pub fn spool_path(&self) -> PathBuf {
+        let n = self.spool_seq.fetch_add(1, Ordering::Relaxed);
+        self.spool_dir.join(format!("spool-{}-{n}", std::process::id()))
+    }
+}
+
+/// The routes under the base path.
+pub fn router(state: Arc<AppState>) -> Router {
+    let tap = Router::new()
+        .route("/", get(resources::landing))
+        .route("/sync", get(sync::sync).post(sync::sync))
+        .route("/capabilities", get(resources::capabilities))
+        .route("/availability", get(resources::availability))
+        .route("/tables", get(resources::tables))
+        .route("/tables/{*name}", get(resources::table))
+        .route("/examples", get(resources::examples))
+        .route("/xml/esatapplus.xsd", get(resources::esatapplus_xsd));
+    let base = state.config.server.base_path.clone();
+    let app = if base.is_empty() {
+        tap
+    } else {
+        Router::new().nest(&base, tap)
+    };
+    app.route("/metrics", get(resources::metrics))
+        .fallback(resources::not_found)
+        .with_state(state)
+        .layer(CompressionLayer::new())
+        .layer(CorsLayer::permissive())
+        .layer(SetResponseHeaderLayer::overriding(
+            header::SERVER,
+            HeaderValue::from_static(concat!("Tapir/", env!("CARGO_PKG_VERSION"))),
+        ))
+}
+
+/// Collapse repeated slashes and drop a trailing one, keeping the query string.
+pub fn normalize_path(mut req: Request) -> Request {
+    let uri = req.uri();
+    let path = uri.path();
+    if !path.contains("//") && (path.len() <= 1 || !path.ends_with('/')) {
+        return req;
+    }
+    let mut clean = String::with_capacity(path.len());
+    for seg in path.split('/').filter(|s| !s.is_empty()) {
+        clean.push('/');
+        clean.push_str(seg);
+    }
+    if clean.is_empty() {
+        clean.push('/');
+    }
+    if let Some(q) = uri.query() {
+        clean.push('?');
+        clean.push_str(q);
+    }
+    let mut parts = uri.clone().into_parts();
+    if let Ok(pq) = clean.parse() {
+        parts.path_and_query = Some(pq);
+        if let Ok(u) = Uri::from_parts(parts) {
+            *req.uri_mut() = u;
+        }
+    }
+    req
+}
+
+/// `tapir serve`: open the database, read TAP_SCHEMA, serve until SIGINT/SIGTERM.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let database = Database::open(&config).await?;
+    let result = serve_with(&config, &database).await;
+    database.shutdown().await;
+    result
+}
+
+async fn serve_with(config: &Config, database: &Database) -> anyhow::Result<()> {
+    let pool = database.pool(config.database.sync_pool)?;
+    let (tap_schema, query_role) = {
+        let client = pool.get().await.context("cannot connect to the database")?;
+        let tap_schema = db::read_tap_schema(&client).await?;
+        let role_exists = client
+            .query_opt("SELECT 1 FROM pg_roles WHERE rolname = $1", &[&db::QUERY_ROLE])
+            .await
+            .context("cannot look up the query role")?
+            .is_some();
+        if !role_exists {
+            tracing::warn!(
+                "role {} does not exist: queries run as the connecting user (read-only transactions still apply)",
+                db::QUERY_ROLE
+            );
+        }
+        (tap_schema, role_exists.then(|| db::QUERY_ROLE.to_string()))
+    };
+    let spool_dir = config.server.data_dir.join("spool");
+    std::fs::create_dir_all(&spool_dir).with_context(|| format!("cannot create {}", spool_dir.display()))?;
+    tracing::info!(tables = tap_schema.tables.len(), "catalogue read from TAP_SCHEMA");
+    let state = Arc::new(AppState {
+        config: config.clone(),
+        base_url: config.base_url(),
+        sync_pool: pool,
+        served: RwLock::new(Arc::new(Served::new(tap_schema))),
+        udfs: adql::UdfRegistry::standard(),
+        query_role,
+        metrics: Metrics::default(),
+        spool_dir,
+        spool_seq: AtomicU64::new(0),
+    });
+    spawn_reloader(Arc::clone(&state));
+    let app = tower::util::MapRequestLayer::new(normalize_path).layer(router(Arc::clone(&state)));
+    let listener = tokio::net::TcpListener::bind(&config.server.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.server.bind))?;
+    tracing::info!(
+        "Tapir serves {} (listening on {})",
+        state.base_url,
+        config.server.bind
+    );
+    axum::serve(listener, axum::ServiceExt::<Request>::into_make_service(app))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the HTTP server failed")?;
+    tracing::info!("shut down");
+    Ok(())
+}
+
+/// Re-read TAP_SCHEMA on SIGHUP, so operators can publish tables without a restart.
+fn spawn_reloader(state: Arc<AppState>) {
+    tokio::spawn(async move {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+            tracing::warn!("cannot listen for SIGHUP; TAP_SCHEMA is read only at start");
+            return;
+        };
+        while hup.recv().await.is_some() {
+            let result = async {
+                let client = state.sync_pool.get().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                anyhow::Ok(db::read_tap_schema(&client).await?)
+            }
+            .await;
+            match result {
+                Ok(t) => {
+                    tracing::info!(tables = t.tables.len(), "TAP_SCHEMA re-read");
+                    state.replace_served(Served::new(t));
+                }
+                Err(e) => tracing::error!("cannot re-read TAP_SCHEMA, keeping the old catalogue: {e:#}"),
+            }
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(u: &str) -> String {
+        let req = Request::builder()
+            .uri(u)
+            .body(axum::body::Body::empty())
+            .expect("request");
+        normalize_path(req).uri().to_string()
+    }
+
+    #[test]
+    fn paths_are_normalised() {
+        assert_eq!(norm("/tap//sync"), "/tap/sync");
+        assert_eq!(norm("/tap/sync/"), "/tap/sync");
+        assert_eq!(norm("/tap/"), "/tap");
+        assert_eq!(norm("/tap//tables/?detail=min"), "/tap/tables?detail=min");
+        assert_eq!(norm("/"), "/");
+        assert_eq!(norm("http://h:8080/tap//sync"), "http://h:8080/tap/sync");
+    }
+}

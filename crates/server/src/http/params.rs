@@ -1,0 +1,182 @@
+//! TAP request parameters from a query string, a urlencoded body or a multipart body.
+//!
+//! DALI makes parameter names case-insensitive (REQ-01) and single-valued parameters
+//! an error when repeated (REQ-04) — except that TapPlus sends `FORMAT` and `format`
+//! with the same value, so identical repeats are merged. Multipart boundaries are
+//! taken from the header by hand, because TapPlus's `===123===` is not something
+//! multer's own parser accepts (CLIENTS.md §5.4).
+
+use bytes::Bytes;
+
+use super::error::TapError;
+
+/// Parameters that may be given only once (with different values).
+const SINGLE_VALUED: &[&str] = &[
+    "LANG",
+    "QUERY",
+    "FORMAT",
+    "RESPONSEFORMAT",
+    "MAXREC",
+    "RUNID",
+    "REQUEST",
+];
+
+/// The parameters of one request, names upper-cased, in arrival order.
+#[derive(Debug, Clone, Default)]
+pub struct Params {
+    pairs: Vec<(String, String)>,
+    /// Names of multipart file parts (inline uploads); their content is not kept until
+    /// uploads are supported.
+    pub file_parts: Vec<String>,
+}
+
+impl Params {
+    /// Add one parameter; an identical repeat of a single-valued one is dropped, a
+    /// different value is an error.
+    pub fn push(&mut self, name: &str, value: String) -> Result<(), TapError> {
+        let key = name.trim().to_ascii_uppercase();
+        if SINGLE_VALUED.contains(&key.as_str()) {
+            if let Some((_, old)) = self.pairs.iter().find(|(k, _)| *k == key) {
+                if *old == value {
+                    return Ok(());
+                }
+                return Err(TapError::bad_request(format!(
+                    "parameter {key} was given more than once with different values"
+                )));
+            }
+        }
+        self.pairs.push((key, value));
+        Ok(())
+    }
+
+    /// The value of a single-valued parameter.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a repeatable parameter (UPLOAD).
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.pairs
+            .iter()
+            .filter(move |(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Parameters from a query string or urlencoded body.
+    pub fn add_urlencoded(&mut self, bytes: &[u8]) -> Result<(), TapError> {
+        for (k, v) in form_urlencoded::parse(bytes) {
+            self.push(&k, v.into_owned())?;
+        }
+        Ok(())
+    }
+
+    /// Parameters (and file parts) from a multipart body.
+    pub async fn add_multipart(
+        &mut self,
+        content_type: &str,
+        body: Bytes,
+        max_bytes: u64,
+    ) -> Result<(), TapError> {
+        let boundary = boundary(content_type).ok_or_else(|| {
+            TapError::bad_request("multipart request without a boundary in its Content-Type")
+        })?;
+        let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
+        let mut mp = multer::Multipart::new(stream, boundary);
+        loop {
+            let field = match mp.next_field().await {
+                Ok(Some(f)) => f,
+                Ok(None) => break,
+                Err(e) => return Err(TapError::bad_request(format!("malformed multipart body: {e}"))),
+            };
+            let name = field.name().unwrap_or_default().to_string();
+            let is_file = field.file_name().is_some();
+            let data = field
+                .bytes()
+                .await
+                .map_err(|e| TapError::bad_request(format!("malformed multipart part '{name}': {e}")))?;
+            if is_file {
+                if data.len() as u64 > max_bytes {
+                    return Err(TapError::too_large(format!(
+                        "the file '{name}' has {} bytes; the limit is {max_bytes}",
+                        data.len()
+                    )));
+                }
+                self.file_parts.push(name);
+            } else {
+                let value = String::from_utf8(data.to_vec())
+                    .map_err(|_| TapError::bad_request(format!("parameter {name} is not UTF-8 text")))?;
+                self.push(&name, value)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The boundary of a multipart Content-Type: the text after `boundary=` up to `;`, unquoted.
+pub fn boundary(content_type: &str) -> Option<String> {
+    let lower = content_type.to_ascii_lowercase();
+    if !lower.trim_start().starts_with("multipart/") {
+        return None;
+    }
+    let at = lower.find("boundary=")? + "boundary=".len();
+    let rest = &content_type[at..];
+    let value = if let Some(quoted) = rest.strip_prefix('"') {
+        &quoted[..quoted.find('"')?]
+    } else {
+        rest.split(';').next().unwrap_or("").trim()
+    };
+    (!value.is_empty()).then(|| value.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_case_insensitive_and_identical_repeats_merge() {
+        let mut p = Params::default();
+        p.add_urlencoded(b"FORMAT=votable&format=votable&query=SELECT+1&Lang=ADQL&UPLOAD=a,b&upload=c,d")
+            .expect("accepted");
+        assert_eq!(p.get("format"), Some("votable"));
+        assert_eq!(p.get("QUERY"), Some("SELECT 1"));
+        assert_eq!(p.all("UPLOAD").collect::<Vec<_>>(), vec!["a,b", "c,d"]);
+        let e = p
+            .push("MAXREC", "1".into())
+            .and_then(|_| p.push("maxrec", "2".into()));
+        assert!(e.is_err());
+    }
+
+    #[test]
+    fn boundaries_of_every_client() {
+        assert_eq!(
+            boundary("multipart/form-data; boundary====1795309722307===").as_deref(),
+            Some("===1795309722307===")
+        );
+        assert_eq!(
+            boundary("multipart/form-data; boundary=\"<<<--------------MULTIPART-BOUNDARY------->>>\"")
+                .as_deref(),
+            Some("<<<--------------MULTIPART-BOUNDARY------->>>")
+        );
+        assert_eq!(
+            boundary("multipart/form-data; boundary=abc123; charset=utf-8").as_deref(),
+            Some("abc123")
+        );
+        assert_eq!(boundary("application/x-www-form-urlencoded"), None);
+    }
+
+    #[tokio::test]
+    async fn multipart_with_tapplus_boundary() {
+        let body = "--===17===\r\nContent-Disposition: form-data; name=\"QUERY\"\r\n\r\nSELECT 1\r\n\
+                    --===17===\r\nContent-Disposition: form-data; name=\"t\"; filename=\"pytable\"\r\nContent-Type: None\r\n\r\n<VOTABLE/>\r\n\
+                    --===17===--\r\n";
+        let mut p = Params::default();
+        p.add_multipart("multipart/form-data; boundary====17===", Bytes::from(body), 1000)
+            .await
+            .expect("parsed");
+        assert_eq!(p.get("query"), Some("SELECT 1"));
+        assert_eq!(p.file_parts, vec!["t".to_string()]);
+    }
+}

@@ -1,0 +1,327 @@
+//! `/sync`: run an ADQL query and stream the result (TAP §2.2).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio::sync::{mpsc, oneshot};
+
+use super::error::TapError;
+use super::params::Params;
+use super::AppState;
+use crate::exec::{self, Outcome, QueryRun, Sink};
+
+/// Chunks in flight between the query task and the HTTP body: back-pressure beyond that.
+const CHANNEL_DEPTH: usize = 4;
+
+/// Read every parameter of a request: the query string, then a urlencoded or multipart body.
+pub async fn read_params(state: &AppState, req: Request) -> Result<Params, TapError> {
+    let mut params = Params::default();
+    if let Some(q) = req.uri().query() {
+        params.add_urlencoded(q.as_bytes())?;
+    }
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let limit = usize::try_from(state.config.limits.upload_max_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1 << 20);
+    let body = axum::body::to_bytes(req.into_body(), limit)
+        .await
+        .map_err(|_| TapError::too_large(format!("the request body is larger than {limit} bytes")))?;
+    if body.is_empty() {
+        return Ok(params);
+    }
+    if content_type.to_ascii_lowercase().starts_with("multipart/") {
+        params
+            .add_multipart(&content_type, body, state.config.limits.upload_max_bytes)
+            .await?;
+    } else {
+        params.add_urlencoded(&body)?;
+    }
+    Ok(params)
+}
+
+/// What a TAP query request asks for, checked.
+pub struct QueryRequest {
+    pub query: String,
+    pub format: votable::RequestedFormat,
+    pub maxrec: u64,
+}
+
+/// Check LANG, REQUEST, QUERY, RESPONSEFORMAT/FORMAT and MAXREC (TAP §2.7, DALI §3).
+pub fn query_request(state: &AppState, params: &Params) -> Result<QueryRequest, TapError> {
+    if let Some(r) = params.get("REQUEST") {
+        if !r.eq_ignore_ascii_case("doQuery") {
+            return Err(TapError::bad_request(format!(
+                "unknown REQUEST '{r}'; TAP queries use doQuery"
+            )));
+        }
+    }
+    // A missing LANG means ADQL (docs/tap.md): every TAP service speaks it.
+    let lang = params.get("LANG").unwrap_or("ADQL");
+    if adql::Version::from_lang(lang).is_none() {
+        return Err(TapError::bad_request(format!(
+            "unknown query language '{lang}'; this service accepts ADQL, ADQL-2.0 and ADQL-2.1"
+        )));
+    }
+    let query = params
+        .get("QUERY")
+        .filter(|q| !q.trim().is_empty())
+        .ok_or_else(|| TapError::bad_request("the QUERY parameter is missing"))?
+        .to_string();
+    if params.all("UPLOAD").next().is_some() {
+        return Err(TapError::bad_request(
+            "table uploads are not supported by this service yet",
+        ));
+    }
+    // RESPONSEFORMAT is TAP 1.1's name; FORMAT the older one. When both come, RESPONSEFORMAT wins.
+    let format_name = params
+        .get("RESPONSEFORMAT")
+        .or_else(|| params.get("FORMAT"))
+        .unwrap_or("votable");
+    let format = votable::parse_format(format_name).map_err(|e| TapError::bad_request(e.to_string()))?;
+    let limits = &state.config.limits;
+    let maxrec = match params.get("MAXREC") {
+        None => limits.maxrec_default,
+        Some(m) => m.trim().parse::<u64>().map_err(|_| {
+            TapError::bad_request(format!("MAXREC must be a non-negative integer, not '{m}'"))
+        })?,
+    }
+    .min(limits.maxrec_hard);
+    Ok(QueryRequest {
+        query,
+        format,
+        maxrec,
+    })
+}
+
+/// The receiving end as a body stream. Unlike `stream::unfold` it may be polled again after
+/// its end (the gzip layer does that).
+struct ChunkStream(mpsc::Receiver<Result<Bytes, std::io::Error>>);
+
+impl futures_util::Stream for ChunkStream {
+    type Item = Result<Bytes, std::io::Error>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.0.poll_recv(cx)
+    }
+}
+
+/// Chunks to the HTTP body.
+struct ChannelSink(mpsc::Sender<Result<Bytes, std::io::Error>>);
+
+impl Sink for ChannelSink {
+    async fn send(&mut self, chunk: Vec<u8>) -> bool {
+        self.0.send(Ok(Bytes::from(chunk))).await.is_ok()
+    }
+}
+
+/// Chunks to a spool file (formats that patch their header at the end: FITS).
+struct FileSink {
+    file: tokio::fs::File,
+    failed: bool,
+}
+
+impl Sink for FileSink {
+    async fn send(&mut self, chunk: Vec<u8>) -> bool {
+        if self.file.write_all(&chunk).await.is_err() {
+            self.failed = true;
+            return false;
+        }
+        true
+    }
+}
+
+pub async fn sync(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    let started = Instant::now();
+    let id = state.metrics.next_request_id();
+    let result = run_sync(&state, req, id, started).await;
+    match result {
+        Ok(r) => r,
+        Err(e) => {
+            state.metrics.query_finished("error", started.elapsed(), 0, 0);
+            tracing::info!(request = id, status = %e.status, "sync query refused: {}", e.message);
+            e.into_response()
+        }
+    }
+}
+
+async fn run_sync(
+    state: &Arc<AppState>,
+    req: Request,
+    id: u64,
+    started: Instant,
+) -> Result<Response, TapError> {
+    let params = read_params(state, req).await?;
+    let qr = query_request(state, &params)?;
+    let translation = {
+        let served = state.served();
+        adql::translate(&qr.query, &served.adql, &state.udfs)?
+    };
+    tracing::info!(request = id, maxrec = qr.maxrec, query = %qr.query, "sync query");
+    let client = state
+        .sync_pool
+        .get()
+        .await
+        .map_err(|e| TapError::unavailable(format!("no database connection available: {e}")))?;
+    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHANNEL_DEPTH);
+    let (ready_tx, ready_rx) = oneshot::channel();
+    let timeout = Duration::from_secs(state.config.limits.sync_timeout_secs);
+    let content_type = qr.format.content_type.clone();
+    let task_state = Arc::clone(state);
+    tokio::spawn(async move {
+        let mut writer = qr.format.writer();
+        let run = QueryRun {
+            sql: &translation.sql,
+            columns: &translation.columns,
+            maxrec: qr.maxrec,
+            timeout,
+            role: task_state.query_role.as_deref(),
+            adql: &qr.query,
+        };
+        let outcome = if writer.needs_patch() {
+            spooled(&task_state, &client, &run, writer.as_mut(), tx, ready_tx).await
+        } else {
+            let mut sink = ChannelSink(tx);
+            exec::run(&client, &run, writer.as_mut(), &mut sink, ready_tx).await
+        };
+        record(&task_state, id, started, &outcome);
+    });
+    match ready_rx.await {
+        Ok(Ok(())) => Ok((
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, content_type)],
+            Body::from_stream(ChunkStream(rx)),
+        )
+            .into_response()),
+        Ok(Err(e)) if e.user_error => Err(TapError::bad_request(e.message)),
+        Ok(Err(e)) => Err(TapError::internal(e.message)),
+        Err(_) => Err(TapError::internal("the query task ended unexpectedly")),
+    }
+}
+
+/// FITS and other patched formats: write to a spool file, patch its header, then send it.
+async fn spooled(
+    state: &AppState,
+    client: &tokio_postgres::Client,
+    run: &QueryRun<'_>,
+    writer: &mut dyn votable::ResultWriter,
+    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
+    ready: oneshot::Sender<Result<(), exec::QueryError>>,
+) -> Outcome {
+    let path = state.spool_path();
+    let file = match tokio::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .await
+    {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = ready.send(Err(exec::QueryError {
+                user_error: false,
+                message: format!("cannot create a spool file: {e}"),
+            }));
+            return Outcome::Rejected;
+        }
+    };
+    // Nothing goes to the client until the file is complete; the client waits on `ready`.
+    let (inner_tx, inner_rx) = oneshot::channel();
+    let mut sink = FileSink { file, failed: false };
+    let outcome = exec::run(client, run, writer, &mut sink, inner_tx).await;
+    let started = inner_rx.await.unwrap_or_else(|_| {
+        Err(exec::QueryError {
+            user_error: false,
+            message: "the query ended without a result".into(),
+        })
+    });
+    let mut file = sink.file;
+    let patch = writer.patch();
+    let result = async {
+        if let Err(e) = started {
+            return Err(e);
+        }
+        if sink.failed {
+            return Err(exec::QueryError {
+                user_error: false,
+                message: "cannot write the spool file".into(),
+            });
+        }
+        if let Some(patch) = patch {
+            let io = async {
+                file.seek(std::io::SeekFrom::Start(patch.offset)).await?;
+                file.write_all(&patch.bytes).await?;
+                file.flush().await?;
+                file.seek(std::io::SeekFrom::Start(0)).await?;
+                std::io::Result::Ok(())
+            };
+            io.await.map_err(|e| exec::QueryError {
+                user_error: false,
+                message: format!("cannot finish the spool file: {e}"),
+            })?;
+        }
+        Ok(())
+    }
+    .await;
+    match result {
+        Err(e) => {
+            let _ = ready.send(Err(e));
+        }
+        Ok(()) => {
+            let _ = ready.send(Ok(()));
+            let mut chunk = vec![0u8; 64 * 1024];
+            loop {
+                match file.read(&mut chunk).await {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        if tx.send(Ok(Bytes::copy_from_slice(&chunk[..n]))).await.is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e)).await;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    drop(file);
+    if let Err(e) = tokio::fs::remove_file(&path).await {
+        tracing::warn!("cannot remove spool file {}: {e}", path.display());
+    }
+    outcome
+}
+
+fn record(state: &AppState, id: u64, started: Instant, outcome: &Outcome) {
+    let elapsed = started.elapsed();
+    let (label, rows, bytes) = match outcome {
+        Outcome::Complete { rows, bytes } => ("ok", *rows, *bytes),
+        Outcome::Overflow { rows, bytes } => ("overflow", *rows, *bytes),
+        Outcome::Cancelled { rows } => ("cancelled", *rows, 0),
+        Outcome::Failed { rows, .. } => ("error", *rows, 0),
+        // Refused before it started: the request handler counts and logs it.
+        Outcome::Rejected => return,
+    };
+    state.metrics.query_finished(label, elapsed, rows, bytes);
+    tracing::info!(
+        request = id,
+        outcome = label,
+        rows,
+        bytes,
+        ms = elapsed.as_millis() as u64,
+        "sync query finished"
+    );
+}
