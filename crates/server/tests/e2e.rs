@@ -458,6 +458,36 @@ fn tap_service_end_to_end() {
         gz.headers
     );
 
+    // An error after rows were sent (division by zero at id 60): the VOTable ends with an ERROR
+    // INFO after the table, in one document; CSV, which cannot say so, is cut off as an error.
+    let late = "SELECT TOP 100 id, 1 / (id - 60) AS x FROM bench.objects ORDER BY id";
+    let td = sync(&s, late, &[("FORMAT", "votable/td")]);
+    assert_eq!(td.status, 200, "{}", td.text());
+    let t = td.text();
+    assert_eq!(td_rows(&t).len(), 59, "{t}");
+    assert!(t.contains("</TABLE>") && t.contains("value=\"ERROR\""), "{t}");
+    assert!(
+        t.trim_end().ends_with("</VOTABLE>") && t.matches("<VOTABLE").count() == 1,
+        "{t}"
+    );
+    let csv_cut = Command::new("curl")
+        .args([
+            "-sS",
+            "-o",
+            "/dev/null",
+            &format!("{}/sync", s.base),
+            "-d",
+            "FORMAT=csv",
+            "--data-urlencode",
+        ])
+        .arg(format!("QUERY={late}"))
+        .status()
+        .expect("curl");
+    assert!(
+        !csv_cut.success(),
+        "a CSV result that broke must not look complete"
+    );
+
     // A streamed result through gzip (the compression layer polls the body after its end).
     let gzq = curl(
         &s,

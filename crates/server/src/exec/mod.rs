@@ -38,6 +38,9 @@ pub struct QueryRun<'a> {
 /// Where encoded bytes go. `send` returns false when the consumer has gone away.
 pub trait Sink {
     fn send(&mut self, chunk: Vec<u8>) -> impl std::future::Future<Output = bool> + Send;
+    /// The result broke after it had begun, in a format that cannot say so (CSV): end the
+    /// transfer as an error, so the client does not take a truncated result for a whole one.
+    fn abort(&mut self, message: &str) -> impl std::future::Future<Output = ()> + Send;
 }
 
 /// A failure before any byte was written, with the HTTP status it deserves.
@@ -341,8 +344,11 @@ async fn fail<S: Sink>(
     message: String,
 ) -> Outcome {
     tracing::warn!(rows, "query failed while streaming: {message}");
-    if writer.end(&mut buf, Ending::Error(&message)).is_ok() {
+    if writer.reports_errors() && writer.end(&mut buf, Ending::Error(&message)).is_ok() {
         sink.send(buf).await;
+    } else {
+        sink.send(buf).await;
+        sink.abort(&message).await;
     }
     Outcome::Failed { rows, message }
 }

@@ -125,6 +125,11 @@ impl Sink for ChannelSink {
     async fn send(&mut self, chunk: Vec<u8>) -> bool {
         self.0.send(Ok(Bytes::from(chunk))).await.is_ok()
     }
+
+    async fn abort(&mut self, message: &str) {
+        // An error item makes the server end the response without its final chunk.
+        let _ = self.0.send(Err(std::io::Error::other(message.to_string()))).await;
+    }
 }
 
 /// Chunks to a spool file (formats that patch their header at the end: FITS).
@@ -140,6 +145,10 @@ impl Sink for FileSink {
             return false;
         }
         true
+    }
+
+    async fn abort(&mut self, _message: &str) {
+        self.failed = true;
     }
 }
 
