@@ -87,6 +87,51 @@ def _():
     assert svc.maxrec <= svc.hardlimit
 
 
+@check("pyvo run_async returns rows")
+def _():
+    r = svc.run_async("SELECT TOP 3 id, ra FROM bench.objects ORDER BY id")
+    assert len(r) == 3, len(r)
+    assert [int(x) for x in r.to_table()["id"]] == [1, 2, 3]
+
+
+@check("pyvo submit_job, wait, fetch_result, delete")
+def _():
+    job = svc.submit_job("SELECT TOP 2 id FROM bench.objects ORDER BY id", maxrec=10)
+    assert job.phase == "PENDING", job.phase
+    job.run()
+    job.wait(phases=["COMPLETED", "ERROR", "ABORTED"], timeout=60)
+    assert job.phase == "COMPLETED", job.phase
+    assert len(job.fetch_result()) == 2
+    url = job.url
+    job.delete()
+    import requests
+
+    assert requests.get(url).status_code == 404
+
+
+@check("pyvo async error is raised with the message")
+def _():
+    job = svc.submit_job("SELECT nosuchcolumn FROM bench.objects")
+    job.run()
+    job.wait(phases=["COMPLETED", "ERROR", "ABORTED"], timeout=60)
+    assert job.phase == "ERROR", job.phase
+    try:
+        job.raise_if_error()
+    except pyvo.dal.DALQueryError as e:
+        assert "nosuchcolumn" in str(e), str(e)
+    else:
+        raise AssertionError("no error")
+    job.delete()
+
+
+@check("pyvo job list")
+def _():
+    job = svc.submit_job("SELECT TOP 1 id FROM bench.objects")
+    ids = [j.jobid for j in svc.get_job_list(phases=["PENDING"], last=50)]
+    assert job.job_id in ids, (job.job_id, ids)
+    job.delete()
+
+
 from astroquery.utils.tap.core import TapPlus  # noqa: E402
 
 workdir = tempfile.mkdtemp()
@@ -133,6 +178,36 @@ def _():
 def _():
     try:
         tap.launch_job("SELECT nosuch FROM gaiadr1.gaia_source")
+    except Exception as e:  # noqa: BLE001
+        assert "nosuch" in str(e), str(e)
+    else:
+        raise AssertionError("no error")
+
+
+@check("TapPlus launch_job_async")
+def _():
+    job = tap.launch_job_async("SELECT TOP 5 id, ra FROM bench.objects ORDER BY id")
+    t = job.get_results()
+    assert len(t) == 5, len(t)
+    assert list(t["id"]) == [1, 2, 3, 4, 5], list(t["id"])
+
+
+@check("TapPlus list_async_jobs and load_async_job")
+def _():
+    job = tap.launch_job_async("SELECT TOP 2 id FROM bench.objects ORDER BY id")
+    jobid = job.jobid
+    listed = [j.jobid for j in tap.list_async_jobs()]
+    assert jobid in listed, (jobid, listed[:5])
+    again = tap.load_async_job(jobid=jobid)
+    assert again.get_phase() == "COMPLETED", again.get_phase()
+    assert len(again.get_results()) == 2
+
+
+@check("TapPlus async error")
+def _():
+    try:
+        job = tap.launch_job_async("SELECT nosuch FROM bench.objects")
+        job.get_results()
     except Exception as e:  # noqa: BLE001
         assert "nosuch" in str(e), str(e)
     else:

@@ -15,6 +15,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub database: DatabaseConfig,
     pub limits: LimitsConfig,
+    pub jobs: JobsConfig,
     pub service: ServiceConfig,
 }
 
@@ -40,7 +41,9 @@ pub struct DatabaseConfig {
     pub url: String,
     /// Connections for synchronous queries.
     pub sync_pool: usize,
-    /// Connections for asynchronous jobs (kept apart so jobs cannot starve /sync).
+    /// Connections of the job store for UWS requests and upkeep (plus one per job worker).
+    /// Jobs' queries run on connections of their own, one per worker (`jobs.workers`), so
+    /// async jobs can never starve /sync.
     pub async_pool: usize,
     /// PostgreSQL's `bin` directory for the embedded cluster; empty: `pg_config --bindir`,
     /// then `/usr/lib/postgresql/*/bin`.
@@ -60,6 +63,63 @@ pub struct LimitsConfig {
     pub sync_timeout_secs: u64,
     /// Bytes an upload may have.
     pub upload_max_bytes: u64,
+}
+
+/// Asynchronous (UWS) jobs. The defaults follow ESO's archive: results kept for a day unless
+/// the user asks for longer, six months at most.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsConfig {
+    /// Jobs this process runs at once (each with its own database connection).
+    pub workers: usize,
+    /// executionDuration granted when the client asks for none, in seconds.
+    pub duration_default_secs: u64,
+    /// The longest executionDuration granted; longer requests (and 0) get this.
+    pub duration_max_secs: u64,
+    /// How long a job and its result are kept when the client does not say.
+    pub retention_default_secs: u64,
+    /// The latest destruction a client may ask for, counted from the job's creation.
+    pub retention_max_secs: u64,
+    /// The longest a blocking `WAIT` holds a request (below common proxy timeouts).
+    pub wait_max_secs: u64,
+    /// How often the reaper looks for jobs past their destruction time.
+    pub reap_interval_secs: u64,
+    /// A process whose heartbeat is older than this is taken for dead and its executing jobs
+    /// are ended. Heartbeats go out every third of it.
+    pub lease_secs: u64,
+    /// Whether the jobs of a dead process are queued again instead of ending in ERROR.
+    pub requeue_on_crash: bool,
+    /// Where result files live; empty: `data_dir/results`. Processes that share a job store
+    /// must share this directory too.
+    pub results_dir: PathBuf,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        JobsConfig {
+            workers: 4,
+            duration_default_secs: 3600,
+            duration_max_secs: 14_400,
+            retention_default_secs: 86_400,
+            retention_max_secs: 180 * 86_400,
+            wait_max_secs: 60,
+            reap_interval_secs: 60,
+            lease_secs: 30,
+            requeue_on_crash: false,
+            results_dir: PathBuf::new(),
+        }
+    }
+}
+
+impl JobsConfig {
+    /// The directory result files go to.
+    pub fn results_dir(&self, data_dir: &Path) -> PathBuf {
+        if self.results_dir.as_os_str().is_empty() {
+            data_dir.join("results")
+        } else {
+            self.results_dir.clone()
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -176,6 +236,7 @@ impl Config {
         let d = &mut self.database;
         let l = &mut self.limits;
         let m = &mut self.service;
+        let j = &mut self.jobs;
         for (name, v) in ENV_KEYS.iter().filter_map(|n| get(n).map(|v| (*n, v))) {
             match name {
                 "TAPIR_SERVER_BIND" => s.bind = v,
@@ -191,6 +252,28 @@ impl Config {
                 "TAPIR_LIMITS_MAXREC_HARD" => l.maxrec_hard = num(name, &v)?,
                 "TAPIR_LIMITS_SYNC_TIMEOUT_SECS" => l.sync_timeout_secs = num(name, &v)?,
                 "TAPIR_LIMITS_UPLOAD_MAX_BYTES" => l.upload_max_bytes = num(name, &v)?,
+                "TAPIR_JOBS_WORKERS" => j.workers = num(name, &v)?,
+                "TAPIR_JOBS_DURATION_DEFAULT_SECS" => j.duration_default_secs = num(name, &v)?,
+                "TAPIR_JOBS_DURATION_MAX_SECS" => j.duration_max_secs = num(name, &v)?,
+                "TAPIR_JOBS_RETENTION_DEFAULT_SECS" => j.retention_default_secs = num(name, &v)?,
+                "TAPIR_JOBS_RETENTION_MAX_SECS" => j.retention_max_secs = num(name, &v)?,
+                "TAPIR_JOBS_WAIT_MAX_SECS" => j.wait_max_secs = num(name, &v)?,
+                "TAPIR_JOBS_REAP_INTERVAL_SECS" => j.reap_interval_secs = num(name, &v)?,
+                "TAPIR_JOBS_LEASE_SECS" => j.lease_secs = num(name, &v)?,
+                "TAPIR_JOBS_REQUEUE_ON_CRASH" => {
+                    j.requeue_on_crash = match v.trim().to_ascii_lowercase().as_str() {
+                        "true" | "1" | "yes" => true,
+                        "false" | "0" | "no" => false,
+                        _ => {
+                            return Err(ConfigError::Env {
+                                name: name.into(),
+                                value: v,
+                                reason: "not true or false".into(),
+                            })
+                        }
+                    }
+                }
+                "TAPIR_JOBS_RESULTS_DIR" => j.results_dir = PathBuf::from(v),
                 "TAPIR_SERVICE_TITLE" => m.title = v,
                 "TAPIR_SERVICE_DESCRIPTION" => m.description = v,
                 "TAPIR_SERVICE_PUBLISHER" => m.publisher = v,
@@ -215,6 +298,23 @@ impl Config {
             return Err(ConfigError::Invalid(format!(
                 "limits.maxrec_default ({}) is above limits.maxrec_hard ({})",
                 self.limits.maxrec_default, self.limits.maxrec_hard
+            )));
+        }
+        let j = &self.jobs;
+        if j.workers == 0 || j.lease_secs < 3 || j.reap_interval_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "jobs.workers and jobs.reap_interval_secs must be at least 1, jobs.lease_secs at least 3"
+                    .into(),
+            ));
+        }
+        if j.duration_default_secs == 0
+            || j.duration_default_secs > j.duration_max_secs
+            || j.retention_default_secs > j.retention_max_secs
+        {
+            return Err(ConfigError::Invalid(format!(
+                "jobs: the defaults must be positive and within the maxima (executionDuration {} of {}, \
+                 retention {} of {})",
+                j.duration_default_secs, j.duration_max_secs, j.retention_default_secs, j.retention_max_secs
             )));
         }
         if self.database.sync_pool == 0 || self.database.async_pool == 0 {
@@ -250,6 +350,16 @@ pub const ENV_KEYS: &[&str] = &[
     "TAPIR_LIMITS_MAXREC_HARD",
     "TAPIR_LIMITS_SYNC_TIMEOUT_SECS",
     "TAPIR_LIMITS_UPLOAD_MAX_BYTES",
+    "TAPIR_JOBS_WORKERS",
+    "TAPIR_JOBS_DURATION_DEFAULT_SECS",
+    "TAPIR_JOBS_DURATION_MAX_SECS",
+    "TAPIR_JOBS_RETENTION_DEFAULT_SECS",
+    "TAPIR_JOBS_RETENTION_MAX_SECS",
+    "TAPIR_JOBS_WAIT_MAX_SECS",
+    "TAPIR_JOBS_REAP_INTERVAL_SECS",
+    "TAPIR_JOBS_LEASE_SECS",
+    "TAPIR_JOBS_REQUEUE_ON_CRASH",
+    "TAPIR_JOBS_RESULTS_DIR",
     "TAPIR_SERVICE_TITLE",
     "TAPIR_SERVICE_DESCRIPTION",
     "TAPIR_SERVICE_PUBLISHER",

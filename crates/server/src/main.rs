@@ -9,6 +9,7 @@ mod config;
 mod db;
 mod exec;
 mod http;
+mod jobs;
 mod tap_schema;
 mod vosi;
 

@@ -5,208 +5,12 @@
 //! Needs PostgreSQL, pgSphere and curl; without them the test is skipped with a note, unless
 //! `CI` is set, in which case it fails.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-struct Server {
-    child: Child,
-    base: String,
-    dir: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        // SIGTERM lets tapir stop its PostgreSQL cleanly.
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-fn tools_missing() -> Option<String> {
-    let has = |c: &str| {
-        Command::new("sh")
-            .arg("-c")
-            .arg(format!("command -v {c}"))
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if !has("curl") {
-        return Some("curl is not installed".into());
-    }
-    let pg = Path::new("/usr/lib/postgresql").read_dir().is_ok() || has("pg_config");
-    if !pg {
-        return Some("PostgreSQL is not installed".into());
-    }
-    None
-}
-
-fn start() -> Option<Server> {
-    if let Some(why) = tools_missing() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "e2e needs its tools in CI: {why}"
-        );
-        eprintln!("skipping e2e: {why}");
-        return None;
-    }
-    let dir = std::env::temp_dir().join(format!("tapir-e2e-{}-{}", std::process::id(), free_port()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let port = free_port();
-    let log = std::fs::File::create(dir.join("server.log")).expect("log file");
-    let child = Command::new(env!("CARGO_BIN_EXE_tapir"))
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--data-dir"])
-        .arg(dir.join("data"))
-        .env("TAPIR_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("tapir starts");
-    let mut server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}/tap"),
-        dir,
-    };
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        if get(&server, "/availability").status == 200 {
-            return Some(server);
-        }
-        if let Ok(Some(status)) = server.child.try_wait() {
-            let log = std::fs::read_to_string(server.dir.join("server.log")).unwrap_or_default();
-            panic!("tapir exited with {status} before serving:\n{log}");
-        }
-        assert!(Instant::now() < deadline, "tapir did not answer within 120 s");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-struct Reply {
-    status: u16,
-    headers: String,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-    fn header(&self, name: &str) -> Option<String> {
-        self.headers.lines().find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_string())
-        })
-    }
-}
-
-fn curl(server: &Server, args: &[&str]) -> Reply {
-    let hdr = server.dir.join(format!("h-{}", free_port()));
-    let out = Command::new("curl")
-        .args(["-sS", "-o", "-", "-D"])
-        .arg(&hdr)
-        .args(args)
-        .output()
-        .expect("curl runs");
-    let headers = std::fs::read_to_string(&hdr).unwrap_or_default();
-    let _ = std::fs::remove_file(&hdr);
-    // The last status line (after any 100 Continue).
-    let status = headers
-        .lines()
-        .rev()
-        .find(|l| l.starts_with("HTTP/"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    Reply {
-        status,
-        headers,
-        body: out.stdout,
-    }
-}
-
-fn get(server: &Server, path: &str) -> Reply {
-    curl(server, &[&format!("{}{path}", server.base)])
-}
-
-/// A sync query by POST (urlencoded), with extra parameters.
-fn sync(server: &Server, query: &str, extra: &[(&str, &str)]) -> Reply {
-    let mut args: Vec<String> = vec![
-        format!("{}/sync", server.base),
-        "--data-urlencode".into(),
-        format!("QUERY={query}"),
-    ];
-    args.push("--data-urlencode".into());
-    args.push("LANG=ADQL".into());
-    for (k, v) in extra {
-        args.push("--data-urlencode".into());
-        args.push(format!("{k}={v}"));
-    }
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    curl(server, &refs)
-}
-
-/// The TABLEDATA rows of a VOTable, as cell texts.
-fn td_rows(xml: &str) -> Vec<Vec<String>> {
-    let mut rows = Vec::new();
-    for tr in xml.split("<TR>").skip(1) {
-        let tr = tr.split("</TR>").next().unwrap_or("");
-        let mut cells = Vec::new();
-        let mut rest = tr;
-        while let Some(i) = rest.find("<TD") {
-            rest = &rest[i + 3..];
-            if let Some(r) = rest.strip_prefix("/>") {
-                cells.push(String::new());
-                rest = r;
-            } else if let Some(r) = rest.strip_prefix('>') {
-                let end = r.find("</TD>").unwrap_or(r.len());
-                cells.push(r[..end].to_string());
-                rest = &r[end..];
-            }
-        }
-        rows.push(cells);
-    }
-    rows
-}
-
-fn votlint(server: &Server, body: &[u8]) -> Option<String> {
-    let ok = Command::new("sh")
-        .arg("-c")
-        .arg("command -v stilts")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(std::env::var_os("CI").is_none(), "stilts is needed in CI");
-        return None;
-    }
-    let f = server.dir.join(format!("v-{}.vot", free_port()));
-    std::fs::write(&f, body).expect("write");
-    let out = Command::new("stilts")
-        .arg("votlint")
-        .arg(format!("votable={}", f.display()))
-        .output()
-        .expect("stilts");
-    let _ = std::fs::remove_file(&f);
-    Some(String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
-}
+use common::{curl, get, start, sync, td_rows, votlint};
 
 #[test]
 fn tap_service_end_to_end() {
@@ -508,6 +312,36 @@ fn tap_service_end_to_end() {
         gzq.headers
     );
     assert_eq!(gzq.text().lines().count(), 501, "header and 500 rows");
+
+    // A client that goes away mid-result: its backend query is cancelled, not left running.
+    let big = "SELECT a.id, b.id AS id2 FROM bench.objects AS a, bench.objects AS b";
+    let _ = Command::new("curl")
+        .args(["-sS", "-o", "/dev/null", "--limit-rate", "20k", "--max-time", "2"])
+        .arg(format!("{}/sync", s.base))
+        .args(["-d", "MAXREC=10000000", "-d", "FORMAT=csv", "--data-urlencode"])
+        .arg(format!("QUERY={big}"))
+        .status();
+    let socket = s.dir.join("data").join("run");
+    let active = || {
+        let out = Command::new("psql")
+            .arg("-XAtq")
+            .arg(format!("host={} port=5432 user=postgres dbname=tapir", socket.display()))
+            .arg("-c")
+            .arg("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%tapir_result%' AND pid <> pg_backend_pid()")
+            .output()
+            .expect("psql runs");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert!(
+        socket.join(".s.PGSQL.5432").exists(),
+        "embedded socket in {}",
+        socket.display()
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while active() != "0" && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(active(), "0", "the abandoned query still runs");
 
     // /metrics counts what happened.
     let m = curl(&s, &[&format!("{}/metrics", s.base.trim_end_matches("/tap"))]).text();

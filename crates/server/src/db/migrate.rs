@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "tap_schema",
         include_str!("../../../../migrations/0002_tap_schema.sql"),
     ),
+    (3, "jobs", include_str!("../../../../migrations/0003_jobs.sql")),
 ];
 
 /// Advisory lock keys (arbitrary constants: "tapir" plus a number).

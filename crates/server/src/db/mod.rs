@@ -27,6 +27,7 @@ use tokio_postgres::NoTls;
 
 use crate::config::Config;
 
+pub(crate) use migrate::finish as finish_transaction;
 pub use read::read_tap_schema;
 
 /// The role user queries run as (`SET LOCAL ROLE`): it can read the catalogue, never write it.
@@ -121,7 +122,20 @@ impl Database {
 
     /// A connection pool of `size` connections.
     pub fn pool(&self, size: usize) -> Result<deadpool_postgres::Pool, DbError> {
-        let pg = self.pg_config()?;
+        self.pool_named(size, None)
+    }
+
+    /// A connection pool whose connections carry `application_name` (visible in
+    /// `pg_stat_activity`, which is how the queries of a dead process's jobs are found).
+    pub fn pool_named(
+        &self,
+        size: usize,
+        application_name: Option<&str>,
+    ) -> Result<deadpool_postgres::Pool, DbError> {
+        let mut pg = self.pg_config()?;
+        if let Some(name) = application_name {
+            pg.application_name(name);
+        }
         let manager = deadpool_postgres::Manager::from_config(
             pg,
             NoTls,
@@ -164,7 +178,7 @@ impl Database {
         }
     }
 
-    fn pg_config(&self) -> Result<tokio_postgres::Config, DbError> {
+    pub fn pg_config(&self) -> Result<tokio_postgres::Config, DbError> {
         let mut pg: tokio_postgres::Config = self
             .url
             .parse()

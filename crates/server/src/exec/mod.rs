@@ -7,6 +7,7 @@
 //! a consumer that goes away cancels the backend query instead of draining it.
 
 pub mod decode;
+pub mod file;
 
 use std::time::Duration;
 
@@ -103,7 +104,7 @@ pub fn describe(e: &tokio_postgres::Error, timeout: Duration) -> QueryError {
 }
 
 /// The SQL actually sent: the translation wrapped so that at most `limit` rows come back.
-fn limited(sql: &str, limit: u64) -> String {
+pub(crate) fn limited(sql: &str, limit: u64) -> String {
     format!("SELECT * FROM ({sql}) AS \"tapir_result\" LIMIT {limit}")
 }
 

@@ -5,10 +5,11 @@
 //! it), CORS is open and gzip is used when the client accepts it.
 
 pub mod error;
+mod jobs;
 mod metrics;
 pub mod params;
 mod resources;
-mod sync;
+pub(crate) mod sync;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -53,6 +54,8 @@ pub struct AppState {
     /// The role user queries run as, when the database has it.
     pub query_role: Option<String>,
     pub metrics: Metrics,
+    /// The async side: job store, workers, event hub.
+    pub jobs: crate::jobs::Jobs,
     spool_dir: PathBuf,
     spool_seq: AtomicU64,
 }
@@ -86,6 +89,29 @@ pub fn router(state: Arc<AppState>) -> Router {
     let tap = Router::new()
         .route("/", get(resources::landing))
         .route("/sync", get(sync::sync).post(sync::sync))
+        .route("/async", get(jobs::list).post(jobs::create))
+        .route(
+            "/async/{id}",
+            get(jobs::job).post(jobs::job_post).delete(jobs::job_delete),
+        )
+        .route("/async/{id}/phase", get(jobs::phase).post(jobs::phase_post))
+        .route(
+            "/async/{id}/executionduration",
+            get(jobs::duration).post(jobs::duration_post),
+        )
+        .route(
+            "/async/{id}/destruction",
+            get(jobs::destruction).post(jobs::destruction_post),
+        )
+        .route("/async/{id}/quote", get(jobs::quote))
+        .route("/async/{id}/owner", get(jobs::owner))
+        .route(
+            "/async/{id}/parameters",
+            get(jobs::parameters).post(jobs::parameters_post),
+        )
+        .route("/async/{id}/results", get(jobs::results))
+        .route("/async/{id}/results/result", get(jobs::result))
+        .route("/async/{id}/error", get(jobs::error))
         .route("/capabilities", get(resources::capabilities))
         .route("/availability", get(resources::availability))
         .route("/tables", get(resources::tables))
@@ -175,10 +201,12 @@ async fn serve_with(config: &Config, database: &Database) -> anyhow::Result<()> 
         udfs: adql::UdfRegistry::standard(),
         query_role,
         metrics: Metrics::default(),
+        jobs: crate::jobs::Jobs::new(config, database)?,
         spool_dir,
         spool_seq: AtomicU64::new(0),
     });
     spawn_reloader(Arc::clone(&state));
+    crate::jobs::start(&state, database.pg_config()?).await?;
     let app = tower::util::MapRequestLayer::new(normalize_path).layer(router(Arc::clone(&state)));
     let listener = tokio::net::TcpListener::bind(&config.server.bind)
         .await
@@ -195,10 +223,16 @@ async fn serve_with(config: &Config, database: &Database) -> anyhow::Result<()> 
         state.base_url,
         config.server.bind
     );
-    axum::serve(listener, axum::ServiceExt::<Request>::into_make_service(app))
-        .with_graceful_shutdown(shutdown_signal())
+    let stopping = Arc::clone(&state);
+    let served = axum::serve(listener, axum::ServiceExt::<Request>::into_make_service(app))
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            // Blocked WAITs return and running jobs are cancelled, so in-flight requests end.
+            crate::jobs::stop(&stopping).await;
+        })
         .await
-        .context("the HTTP server failed")?;
+        .context("the HTTP server failed");
+    served?;
     tracing::info!("shut down");
     Ok(())
 }

@@ -49,6 +49,47 @@ impl Params {
         Ok(())
     }
 
+    /// Rebuild parameters stored earlier (names already upper-cased and checked).
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Params {
+        Params {
+            pairs,
+            file_parts: Vec::new(),
+        }
+    }
+
+    /// Every parameter, in arrival order.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+
+    /// Take the parameters out, leaving none.
+    pub fn into_pairs(self) -> Vec<(String, String)> {
+        self.pairs
+    }
+
+    /// Remove a parameter (every value of it), returning the first value.
+    pub fn take(&mut self, name: &str) -> Option<String> {
+        let first = self.get(name).map(str::to_string);
+        self.pairs.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+        first
+    }
+
+    /// Merge later parameters into these (UWS `/parameters`): a single-valued parameter that
+    /// is given again replaces the old value (STANDARDS.md §12 decision 3: clients, taplint
+    /// among them, post RUNID again expecting it to change); repeatable ones accumulate.
+    pub fn merge(&mut self, later: Params) {
+        for (k, v) in later.pairs {
+            if SINGLE_VALUED.contains(&k.as_str()) {
+                if let Some(slot) = self.pairs.iter_mut().find(|(old, _)| *old == k) {
+                    slot.1 = v;
+                    continue;
+                }
+            }
+            self.pairs.push((k, v));
+        }
+        self.file_parts.extend(later.file_parts);
+    }
+
     /// The value of a single-valued parameter.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.pairs
@@ -165,6 +206,20 @@ mod tests {
             Some("abc123")
         );
         assert_eq!(boundary("application/x-www-form-urlencoded"), None);
+    }
+
+    #[test]
+    fn later_parameters_replace_single_valued_ones() {
+        let mut p = Params::default();
+        p.add_urlencoded(b"RUNID=a&UPLOAD=x,y&QUERY=SELECT+1")
+            .expect("accepted");
+        let mut later = Params::default();
+        later.add_urlencoded(b"runId=b&upload=z,w").expect("accepted");
+        p.merge(later);
+        assert_eq!(p.get("RUNID"), Some("b"));
+        assert_eq!(p.all("UPLOAD").count(), 2);
+        assert_eq!(p.take("query").as_deref(), Some("SELECT 1"));
+        assert_eq!(p.get("QUERY"), None);
     }
 
     #[tokio::test]

@@ -7,12 +7,13 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::sync::{mpsc, oneshot};
 
 use super::error::TapError;
 use super::params::Params;
 use super::AppState;
+use crate::exec::file::FileOutcome;
 use crate::exec::{self, Outcome, QueryRun, Sink};
 
 /// Chunks in flight between the query task and the HTTP body: back-pressure beyond that.
@@ -105,7 +106,7 @@ pub fn query_request(state: &AppState, params: &Params) -> Result<QueryRequest, 
 
 /// The receiving end as a body stream. Unlike `stream::unfold` it may be polled again after
 /// its end (the gzip layer does that).
-struct ChunkStream(mpsc::Receiver<Result<Bytes, std::io::Error>>);
+pub(crate) struct ChunkStream(pub(crate) mpsc::Receiver<Result<Bytes, std::io::Error>>);
 
 impl futures_util::Stream for ChunkStream {
     type Item = Result<Bytes, std::io::Error>;
@@ -129,26 +130,6 @@ impl Sink for ChannelSink {
     async fn abort(&mut self, message: &str) {
         // An error item makes the server end the response without its final chunk.
         let _ = self.0.send(Err(std::io::Error::other(message.to_string()))).await;
-    }
-}
-
-/// Chunks to a spool file (formats that patch their header at the end: FITS).
-struct FileSink {
-    file: tokio::fs::File,
-    failed: bool,
-}
-
-impl Sink for FileSink {
-    async fn send(&mut self, chunk: Vec<u8>) -> bool {
-        if self.file.write_all(&chunk).await.is_err() {
-            self.failed = true;
-            return false;
-        }
-        true
-    }
-
-    async fn abort(&mut self, _message: &str) {
-        self.failed = true;
     }
 }
 
@@ -230,88 +211,46 @@ async fn spooled(
     ready: oneshot::Sender<Result<(), exec::QueryError>>,
 ) -> Outcome {
     let path = state.spool_path();
-    let file = match tokio::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .await
-    {
-        Ok(f) => f,
-        Err(e) => {
-            let _ = ready.send(Err(exec::QueryError {
-                user_error: false,
-                message: format!("cannot create a spool file: {e}"),
-            }));
-            return Outcome::Rejected;
+    // Nothing goes to the client until the file is complete; the client waits on `ready`.
+    let outcome = match exec::file::run_to_file(client, run, writer, &path, false).await {
+        FileOutcome::Rejected(e) => {
+            let _ = ready.send(Err(e));
+            Outcome::Rejected
+        }
+        FileOutcome::Ran { outcome, file } => {
+            let _ = ready.send(Ok(()));
+            send_file(file, &tx).await;
+            outcome
         }
     };
-    // Nothing goes to the client until the file is complete; the client waits on `ready`.
-    let (inner_tx, inner_rx) = oneshot::channel();
-    let mut sink = FileSink { file, failed: false };
-    let outcome = exec::run(client, run, writer, &mut sink, inner_tx).await;
-    let started = inner_rx.await.unwrap_or_else(|_| {
-        Err(exec::QueryError {
-            user_error: false,
-            message: "the query ended without a result".into(),
-        })
-    });
-    let mut file = sink.file;
-    let patch = writer.patch();
-    let result = async {
-        if let Err(e) = started {
-            return Err(e);
+    if let Err(e) = tokio::fs::remove_file(&path).await {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            tracing::warn!("cannot remove spool file {}: {e}", path.display());
         }
-        if sink.failed {
-            return Err(exec::QueryError {
-                user_error: false,
-                message: "cannot write the spool file".into(),
-            });
-        }
-        if let Some(patch) = patch {
-            let io = async {
-                file.seek(std::io::SeekFrom::Start(patch.offset)).await?;
-                file.write_all(&patch.bytes).await?;
-                file.flush().await?;
-                file.seek(std::io::SeekFrom::Start(0)).await?;
-                std::io::Result::Ok(())
-            };
-            io.await.map_err(|e| exec::QueryError {
-                user_error: false,
-                message: format!("cannot finish the spool file: {e}"),
-            })?;
-        }
-        Ok(())
     }
-    .await;
-    match result {
-        Err(e) => {
-            let _ = ready.send(Err(e));
-        }
-        Ok(()) => {
-            let _ = ready.send(Ok(()));
-            let mut chunk = vec![0u8; 64 * 1024];
-            loop {
-                match file.read(&mut chunk).await {
-                    Ok(0) => break,
-                    Ok(n) => {
-                        if tx.send(Ok(Bytes::copy_from_slice(&chunk[..n]))).await.is_err() {
-                            break;
-                        }
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(e)).await;
-                        break;
-                    }
+    outcome
+}
+
+/// Copy a file into a body channel, 64 KiB at a time; a read error aborts the transfer.
+pub(crate) async fn send_file<R: tokio::io::AsyncRead + Unpin>(
+    mut file: R,
+    tx: &mpsc::Sender<Result<Bytes, std::io::Error>>,
+) {
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        match file.read(&mut chunk).await {
+            Ok(0) => break,
+            Ok(n) => {
+                if tx.send(Ok(Bytes::copy_from_slice(&chunk[..n]))).await.is_err() {
+                    break;
                 }
+            }
+            Err(e) => {
+                let _ = tx.send(Err(e)).await;
+                break;
             }
         }
     }
-    drop(file);
-    if let Err(e) = tokio::fs::remove_file(&path).await {
-        tracing::warn!("cannot remove spool file {}: {e}", path.display());
-    }
-    outcome
 }
 
 fn record(state: &AppState, id: u64, started: Instant, outcome: &Outcome) {

@@ -14,11 +14,6 @@ pub(crate) const NS_VR: &str = "http://www.ivoa.net/xml/VOResource/v1.0";
 pub(crate) const NS_VS: &str = "http://www.ivoa.net/xml/VODataService/v1.1";
 pub(crate) const NS_TR: &str = "http://www.ivoa.net/xml/TAPRegExt/v1.0";
 
-/// How long async jobs and their results are kept by default (UWS destruction), in seconds.
-pub(crate) const RETENTION_DEFAULT_SECS: u64 = 86_400;
-/// The longest retention a client may ask for: six months of 30 days.
-pub(crate) const RETENTION_HARD_SECS: u64 = 15_552_000;
-
 /// The TAPRegExt feature-type prefix. TAPRegExt 1.0 spells it `TAPRegExt`, ADQL 2.1 writes the
 /// same IVOID in lower case; IVOIDs compare case-insensitively (pyvo does), but taplint 3.4.7
 /// compares these strings exactly against the TAPRegExt spelling, so that is the one we use.
@@ -221,18 +216,19 @@ pub(super) fn capabilities(
             &[("ivo-id", "ivo://ivoa.net/std/TAPRegExt#upload-http")],
         );
     }
+    // The async job policy (config `[jobs]`): retention and executionDuration as granted.
+    let jobs = &config.jobs;
     let retention = (
-        RETENTION_DEFAULT_SECS.to_string(),
-        RETENTION_HARD_SECS.to_string(),
+        jobs.retention_default_secs.to_string(),
+        jobs.retention_max_secs.to_string(),
     );
     w.open("retentionPeriod", &[]);
     w.leaf("default", &[], &retention.0);
     w.leaf("hard", &[], &retention.1);
     w.close("retentionPeriod");
-    let duration = limits.sync_timeout_secs.to_string();
     w.open("executionDuration", &[]);
-    w.leaf("default", &[], &duration);
-    w.leaf("hard", &[], &duration);
+    w.leaf("default", &[], &jobs.duration_default_secs.to_string());
+    w.leaf("hard", &[], &jobs.duration_max_secs.to_string());
     w.close("executionDuration");
     w.open("outputLimit", &[]);
     w.leaf("default", &[("unit", "row")], &limits.maxrec_default.to_string());
@@ -428,8 +424,8 @@ mod tests {
             ("86400", "15552000")
         );
         let ed = tap.child("executionDuration");
-        assert_eq!(ed.child("default").text, "600");
-        assert_eq!(ed.child("hard").text, "600");
+        assert_eq!(ed.child("default").text, "3600");
+        assert_eq!(ed.child("hard").text, "14400");
         let ol = tap.child("outputLimit");
         assert_eq!(ol.child("default").text, "100000");
         assert_eq!(ol.child("default").attr("unit"), Some("row"));

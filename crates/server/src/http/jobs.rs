@@ -1,0 +1,669 @@
+//! `/async`: the UWS 1.1 job list and jobs (TAP §2.3, UWS §2; STANDARDS.md §5).
+//!
+//! Every answer follows the UWS table: 303 after a change (JB-01, PH-01, LF-05), 403 for a
+//! change the job's phase does not allow (AS-02, JB-03), 404 for unknown jobs, containers as
+//! XML and single values as text/plain (AS-04). Phase rules come from the `uws` crate; the
+//! store applies them with compare-and-set statements, so concurrent requests and processes
+//! cannot take a job through an illegal transition.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio::sync::{broadcast, mpsc};
+use uws::{Action, Phase, UtcTime};
+
+use super::error::TapError;
+use super::params::Params;
+use super::sync::{read_params, ChunkStream};
+use super::AppState;
+use crate::jobs::hub::Event;
+use crate::jobs::store::{self, Job};
+
+const XML: &str = "application/xml";
+const TEXT: &str = "text/plain; charset=utf-8";
+/// Attempts at a compare-and-set change before giving up on a job that keeps changing.
+const CAS_ATTEMPTS: usize = 5;
+
+fn store_error(e: crate::db::DbError) -> TapError {
+    TapError::internal(e.to_string())
+}
+
+async fn store_client(state: &AppState) -> Result<deadpool_postgres::Object, TapError> {
+    state
+        .jobs
+        .store
+        .get()
+        .await
+        .map_err(|e| TapError::unavailable(format!("the job store is not reachable: {e}")))
+}
+
+fn job_url(state: &AppState, id: &str) -> String {
+    format!("{}/async/{id}", state.base_url)
+}
+
+fn see_other(location: String) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, location)], "").into_response()
+}
+
+fn text(body: String) -> Response {
+    ([(header::CONTENT_TYPE, TEXT)], body).into_response()
+}
+
+fn xml(body: String) -> Response {
+    ([(header::CONTENT_TYPE, XML)], body).into_response()
+}
+
+fn forbidden(message: impl Into<String>) -> TapError {
+    TapError::new(StatusCode::FORBIDDEN, message)
+}
+
+fn no_job(id: &str) -> TapError {
+    TapError::not_found(format!("there is no job '{id}'"))
+}
+
+/// The job, or 404 (without a database query for ids we never issue).
+async fn load(client: &tokio_postgres::Client, id: &str) -> Result<Job, TapError> {
+    if !uws::looks_like_job_id(id) {
+        return Err(no_job(id));
+    }
+    store::get(client, id)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(|| no_job(id))
+}
+
+/// The job, with a connection of its own (for requests that only read it).
+async fn fetch(state: &AppState, id: &str) -> Result<Job, TapError> {
+    let client = store_client(state).await?;
+    load(&client, id).await
+}
+
+/// A parameter the request cannot do without.
+fn required<'a>(params: &'a Params, name: &str, what: &str) -> Result<&'a str, TapError> {
+    params
+        .get(name)
+        .ok_or_else(|| TapError::bad_request(format!("{name} is missing{what}")))
+}
+
+/// Parameters in a job request's query string and body.
+async fn params_of(state: &AppState, req: Request) -> Result<Params, TapError> {
+    read_params(state, req).await
+}
+
+// ----- the job list ----------------------------------------------------------------------
+
+/// `GET /async` (JL-01, JL-02): newest first, with PHASE, AFTER and LAST.
+pub async fn list(State(state): State<Arc<AppState>>, req: Request) -> Result<Response, TapError> {
+    let params = params_of(&state, req).await?;
+    let filter = uws::JobFilter::from_params(params.pairs().iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .map_err(|e| TapError::bad_request(e.to_string()))?;
+    let client = store_client(&state).await?;
+    let jobs = store::list(&client, &filter.listed_phases(), filter.after, filter.last)
+        .await
+        .map_err(store_error)?;
+    let mut out = String::with_capacity(200 + jobs.len() * 200);
+    uws::job_list_start(&mut out);
+    for j in &jobs {
+        let href = job_url(&state, &j.id);
+        uws::job_list_entry(
+            &uws::JobRef {
+                job_id: &j.id,
+                href: &href,
+                phase: j.phase,
+                run_id: j.run_id.as_deref(),
+                owner_id: j.owner_id.as_deref(),
+                creation_time: Some(j.creation_time),
+            },
+            &mut out,
+        );
+    }
+    uws::job_list_end(&mut out);
+    Ok(xml(out))
+}
+
+/// `POST /async` (JB-01, JB-02): a PENDING job, or a QUEUED one with PHASE=RUN; 303 to it.
+pub async fn create(State(state): State<Arc<AppState>>, req: Request) -> Result<Response, TapError> {
+    let mut params = params_of(&state, req).await?;
+    let phase = match params.take("PHASE") {
+        None => Phase::Pending,
+        Some(p) => match Action::parse(&p) {
+            Some(Action::Run) => Phase::Queued,
+            _ => {
+                return Err(TapError::bad_request(format!(
+                    "PHASE={p} cannot create a job; use PHASE=RUN to start it at once, or leave it out"
+                )))
+            }
+        },
+    };
+    let duration = match params.take("EXECUTIONDURATION") {
+        None => None,
+        Some(d) => Some(parse_duration(&d)?),
+    };
+    let requested_destruction = match params.take("DESTRUCTION") {
+        None => None,
+        Some(d) => Some(parse_instant("DESTRUCTION", &d)?),
+    };
+    let policy = &state.jobs.policy;
+    let created = UtcTime::now();
+    let id = crate::jobs::new_id();
+    let pairs = params.into_pairs();
+    let quote = crate::jobs::quote::quote(&state, &pairs, created).await;
+    let job = store::NewJob {
+        id: &id,
+        phase,
+        creation_time: created,
+        execution_duration: policy.grant_duration(duration),
+        destruction: policy.grant_destruction(created, requested_destruction),
+        quote,
+        params: &pairs,
+    };
+    let client = store_client(&state).await?;
+    store::insert(&client, &job).await.map_err(store_error)?;
+    tracing::info!(job = %id, phase = %phase, "job created");
+    Ok(see_other(job_url(&state, &id)))
+}
+
+fn parse_duration(v: &str) -> Result<u64, TapError> {
+    v.trim().parse::<u64>().map_err(|_| {
+        TapError::bad_request(format!(
+            "EXECUTIONDURATION must be a whole number of seconds (0 for the longest allowed), not '{v}'"
+        ))
+    })
+}
+
+fn parse_instant(name: &str, v: &str) -> Result<UtcTime, TapError> {
+    UtcTime::parse_iso(v).map_err(|e| TapError::bad_request(format!("{name}: {e}")))
+}
+
+// ----- one job ---------------------------------------------------------------------------
+
+fn param_refs(params: &[(String, String)]) -> Vec<uws::Parameter<'_>> {
+    params
+        .iter()
+        .map(|(k, v)| uws::Parameter {
+            id: k,
+            value: v,
+            by_reference: false,
+        })
+        .collect()
+}
+
+/// A COMPLETED job has its one result, `result` (AS-01, PH-04); other phases have none.
+fn result_refs<'a>(job: &'a Job, href: &'a str) -> Vec<uws::ResultRef<'a>> {
+    match (&job.result, job.phase) {
+        (Some(r), Phase::Completed) => vec![uws::ResultRef {
+            id: "result",
+            href,
+            mime_type: Some(&r.mime),
+            size: Some(r.bytes),
+        }],
+        _ => Vec::new(),
+    }
+}
+
+/// The job document (JB-04 order and nil rules, written by the `uws` crate).
+fn job_document(state: &AppState, job: &Job) -> String {
+    let params = param_refs(&job.params);
+    let href = format!("{}/results/result", job_url(state, &job.id));
+    let results = result_refs(job, &href);
+    let error = match (job.phase, &job.error_message) {
+        (Phase::Error | Phase::Aborted, Some(m)) => Some(uws::ErrorSummary {
+            error_type: uws::ErrorType::Fatal,
+            has_detail: true,
+            message: m,
+        }),
+        _ => None,
+    };
+    let mut out = String::with_capacity(2048);
+    uws::write_job(
+        &uws::JobDoc {
+            job_id: &job.id,
+            run_id: job.run_id.as_deref(),
+            owner_id: job.owner_id.as_deref(),
+            phase: job.phase,
+            quote: job.quote,
+            creation_time: job.creation_time,
+            start_time: job.start_time,
+            end_time: job.end_time,
+            execution_duration: job.execution_duration,
+            destruction: Some(job.destruction),
+            parameters: &params,
+            results: &results,
+            error,
+            job_info: &[],
+        },
+        &mut out,
+    );
+    out
+}
+
+/// `GET /async/{id}`, blocking with `WAIT` (WT-01..03).
+pub async fn job(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<Response, TapError> {
+    let mut params = Params::default();
+    if let Some(q) = req.uri().query() {
+        params.add_urlencoded(q.as_bytes())?;
+    }
+    let wait = match params.get("WAIT") {
+        None => None,
+        Some(w) => {
+            let n: i64 = w.trim().parse().map_err(|_| {
+                TapError::bad_request(format!("WAIT must be a whole number of seconds or -1, not '{w}'"))
+            })?;
+            let cap = state.config.jobs.wait_max_secs;
+            Some(if n < 0 { cap } else { (n as u64).min(cap) })
+        }
+    };
+    let only_in = match params.get("PHASE") {
+        None => None,
+        Some(p) => {
+            Some(Phase::parse(p).ok_or_else(|| TapError::bad_request(format!("unknown PHASE '{p}'")))?)
+        }
+    };
+    // Subscribed before the first read, so a change in between is not missed.
+    let mut events = state.jobs.hub.subscribe();
+    let client = store_client(&state).await?;
+    let mut job = load(&client, &id).await?;
+    if let Some(secs) = wait {
+        let blocks = job.phase.is_active() && only_in.is_none_or(|p| p == job.phase);
+        if blocks && secs > 0 {
+            // Do not hold a pooled connection while blocked.
+            drop(client);
+            job = wait_for_change(&state, &id, job, &mut events, Duration::from_secs(secs)).await?;
+        }
+    }
+    Ok(xml(job_document(&state, &job)))
+}
+
+/// Block until the job's phase differs from `job.phase`, the time is up, or the process stops.
+async fn wait_for_change(
+    state: &AppState,
+    id: &str,
+    job: Job,
+    events: &mut broadcast::Receiver<Event>,
+    limit: Duration,
+) -> Result<Job, TapError> {
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut shutdown = state.jobs.shutting_down();
+    let start_phase = job.phase;
+    let mut current = job;
+    loop {
+        let look = tokio::select! {
+            ev = events.recv() => match ev {
+                Ok(e) => e.concerns(id),
+                Err(broadcast::error::RecvError::Lagged(_)) => true,
+                Err(broadcast::error::RecvError::Closed) => return Ok(current),
+            },
+            _ = tokio::time::sleep_until(deadline) => return Ok(current),
+            _ = shutdown.changed() => return Ok(current),
+        };
+        if look {
+            let client = store_client(state).await?;
+            current = load(&client, id).await?;
+            if current.phase != start_phase {
+                return Ok(current);
+            }
+        }
+    }
+}
+
+/// `POST /async/{id}`: only ACTION=DELETE (AS-03).
+pub async fn job_post(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<Response, TapError> {
+    let params = params_of(&state, req).await?;
+    match params.get("ACTION") {
+        Some(a) if a.eq_ignore_ascii_case("DELETE") => delete_job(&state, &id).await,
+        Some(a) => Err(TapError::bad_request(format!(
+            "unknown ACTION '{a}'; the job resource takes ACTION=DELETE"
+        ))),
+        None => Err(TapError::bad_request(
+            "the job resource takes only ACTION=DELETE; post parameters to its /parameters, \
+             phase changes to /phase",
+        )),
+    }
+}
+
+/// `DELETE /async/{id}` (LF-05).
+pub async fn job_delete(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Response, TapError> {
+    delete_job(&state, &id).await
+}
+
+/// Remove the job and its files; a running query is cancelled by its process (hub).
+async fn delete_job(state: &AppState, id: &str) -> Result<Response, TapError> {
+    if !uws::looks_like_job_id(id) {
+        return Err(no_job(id));
+    }
+    let client = store_client(state).await?;
+    match store::delete(&client, id).await.map_err(store_error)? {
+        None => Err(no_job(id)),
+        Some(_) => {
+            state.jobs.remove_files(id).await;
+            tracing::info!(job = %id, "job deleted");
+            Ok(see_other(format!("{}/async", state.base_url)))
+        }
+    }
+}
+
+// ----- phase -----------------------------------------------------------------------------
+
+pub async fn phase(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Response, TapError> {
+    Ok(text(fetch(&state, &id).await?.phase.as_str().to_string()))
+}
+
+/// `POST /async/{id}/phase` with RUN or ABORT (PH-01, PH-02).
+pub async fn phase_post(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<Response, TapError> {
+    let params = params_of(&state, req).await?;
+    let value = required(&params, "PHASE", "; it takes RUN or ABORT")?;
+    let action = Action::parse(value)
+        .ok_or_else(|| TapError::bad_request(format!("PHASE={value} is not RUN or ABORT")))?;
+    let client = store_client(&state).await?;
+    for _ in 0..CAS_ATTEMPTS {
+        let job = load(&client, &id).await?;
+        match uws::client_action(job.phase, action) {
+            Ok(None) => return Ok(see_other(job_url(&state, &id))),
+            Ok(Some(to)) => {
+                if store::set_phase(&client, &id, job.phase, to)
+                    .await
+                    .map_err(store_error)?
+                {
+                    tracing::info!(job = %id, from = %job.phase, to = %to, "phase changed");
+                    return Ok(see_other(job_url(&state, &id)));
+                }
+            }
+            Err(e) => return Err(forbidden(e.to_string())),
+        }
+    }
+    Err(TapError::unavailable("the job keeps changing; try again"))
+}
+
+// ----- executionduration, destruction, quote, owner --------------------------------------
+
+pub async fn duration(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Response, TapError> {
+    Ok(text(fetch(&state, &id).await?.execution_duration.to_string()))
+}
+
+/// The answer to a change of executionDuration, destruction or parameters, which are allowed
+/// only while the job is PENDING (JB-03), as ESO does: 303 to the job, or 403.
+fn changed(state: &AppState, job: &Job, what: &str, done: bool) -> Result<Response, TapError> {
+    if done {
+        return Ok(see_other(job_url(state, &job.id)));
+    }
+    Err(forbidden(format!(
+        "the {what} of a job can be changed only while it is PENDING; this one is {}",
+        job.phase
+    )))
+}
+
+pub async fn duration_post(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<Response, TapError> {
+    let params = params_of(&state, req).await?;
+    let v = required(&params, "EXECUTIONDURATION", "")?;
+    let secs = state.jobs.policy.grant_duration(Some(parse_duration(v)?));
+    let client = store_client(&state).await?;
+    let job = load(&client, &id).await?;
+    let done = store::set_duration(&client, &id, secs)
+        .await
+        .map_err(store_error)?;
+    changed(&state, &job, "executionDuration", done)
+}
+
+pub async fn destruction(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Response, TapError> {
+    Ok(text(fetch(&state, &id).await?.destruction.to_iso()))
+}
+
+pub async fn destruction_post(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<Response, TapError> {
+    let params = params_of(&state, req).await?;
+    let v = required(&params, "DESTRUCTION", "")?;
+    let asked = parse_instant("DESTRUCTION", v)?;
+    let client = store_client(&state).await?;
+    let job = load(&client, &id).await?;
+    let at = state
+        .jobs
+        .policy
+        .grant_destruction(job.creation_time, Some(asked));
+    let done = store::set_destruction(&client, &id, at)
+        .await
+        .map_err(store_error)?;
+    changed(&state, &job, "destruction time", done)
+}
+
+pub async fn quote(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Response, TapError> {
+    let client = store_client(&state).await?;
+    let job = load(&client, &id).await?;
+    Ok(text(job.quote.map(UtcTime::to_iso).unwrap_or_default()))
+}
+
+pub async fn owner(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Response, TapError> {
+    Ok(text(fetch(&state, &id).await?.owner_id.unwrap_or_default()))
+}
+
+// ----- parameters ------------------------------------------------------------------------
+
+pub async fn parameters(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Response, TapError> {
+    let client = store_client(&state).await?;
+    let job = load(&client, &id).await?;
+    let params = param_refs(&job.params);
+    let mut out = String::new();
+    uws::write_parameters(&params, &mut out);
+    Ok(xml(out))
+}
+
+/// `POST /async/{id}/parameters` (JB-03): PENDING only; a repeated single-valued parameter
+/// replaces the old value.
+pub async fn parameters_post(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<Response, TapError> {
+    let later = params_of(&state, req).await?;
+    let client = store_client(&state).await?;
+    let job = load(&client, &id).await?;
+    if job.phase != Phase::Pending {
+        return changed(&state, &job, "parameters", false);
+    }
+    let mut params = Params::from_pairs(job.params.clone());
+    params.merge(later);
+    let quote = crate::jobs::quote::quote(&state, params.pairs(), UtcTime::now()).await;
+    let done = store::set_params(&client, &id, params.pairs(), quote)
+        .await
+        .map_err(store_error)?;
+    changed(&state, &job, "parameters", done)
+}
+
+// ----- results and error -----------------------------------------------------------------
+
+pub async fn results(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Response, TapError> {
+    let client = store_client(&state).await?;
+    let job = load(&client, &id).await?;
+    let href = format!("{}/results/result", job_url(&state, &id));
+    let list = result_refs(&job, &href);
+    let mut out = String::new();
+    uws::write_results(&list, &mut out);
+    Ok(xml(out))
+}
+
+/// `GET /async/{id}/error`: the error document of an ERROR or ABORTED job, with 200 (REQ-10).
+pub async fn error(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Response, TapError> {
+    let client = store_client(&state).await?;
+    let job = load(&client, &id).await?;
+    match job.phase {
+        Phase::Error | Phase::Aborted => {
+            let message = job
+                .error_message
+                .unwrap_or_else(|| format!("the job is {}", job.phase));
+            Ok((
+                [(header::CONTENT_TYPE, "application/x-votable+xml")],
+                votable::error_document(&message),
+            )
+                .into_response())
+        }
+        p => Err(TapError::not_found(format!("job {id} has no error: it is {p}"))),
+    }
+}
+
+/// `GET /async/{id}/results/result` (PH-04), with single byte ranges so that large downloads
+/// can resume. An ERROR job answers its error document with 400, which is what TapPlus
+/// reports best (CLIENTS.md §5.2).
+pub async fn result(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, TapError> {
+    let job = fetch(&state, &id).await?;
+    let stored = match (job.phase, &job.result) {
+        (Phase::Completed, Some(r)) => r.clone(),
+        (Phase::Error, _) => {
+            return Err(TapError::bad_request(
+                job.error_message.unwrap_or_else(|| "the job failed".into()),
+            ))
+        }
+        (p, _) => return Err(TapError::not_found(format!("job {id} has no result: it is {p}"))),
+    };
+    let path = state.jobs.results_dir.join(&stored.file);
+    let mut file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|e| TapError::internal(format!("the result file of job {id} cannot be read: {e}")))?;
+    let len = file
+        .metadata()
+        .await
+        .map_err(|e| TapError::internal(format!("the result file of job {id} cannot be read: {e}")))?
+        .len();
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .map(|r| byte_range(r, len));
+    let (status, start, count) = match range {
+        None | Some(Range::Ignored) => (StatusCode::OK, 0, len),
+        Some(Range::Unsatisfiable) => {
+            return Ok((
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                [(header::CONTENT_RANGE, format!("bytes */{len}"))],
+                "",
+            )
+                .into_response())
+        }
+        Some(Range::Bytes(a, b)) => (StatusCode::PARTIAL_CONTENT, a, b - a + 1),
+    };
+    if start > 0 {
+        file.seek(std::io::SeekFrom::Start(start))
+            .await
+            .map_err(|e| TapError::internal(format!("cannot seek in the result of job {id}: {e}")))?;
+    }
+    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    tokio::spawn(async move {
+        let limited = file.take(count);
+        super::sync::send_file(limited, &tx).await;
+    });
+    let mut response = Response::new(Body::from_stream(ChunkStream(rx)));
+    *response.status_mut() = status;
+    let h = response.headers_mut();
+    if let Ok(v) = stored.mime.parse() {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    h.insert(header::ACCEPT_RANGES, header::HeaderValue::from_static("bytes"));
+    h.insert(header::CONTENT_LENGTH, header::HeaderValue::from(count));
+    if status == StatusCode::PARTIAL_CONTENT {
+        if let Ok(v) = format!("bytes {start}-{}/{len}", start + count - 1).parse() {
+            h.insert(header::CONTENT_RANGE, v);
+        }
+    }
+    Ok(response)
+}
+
+/// What a `Range` header asks of a body of `len` bytes.
+#[derive(Debug, PartialEq, Eq)]
+enum Range {
+    /// Inclusive first and last byte.
+    Bytes(u64, u64),
+    Unsatisfiable,
+    /// Not a single byte range we serve (other units, several ranges): send everything.
+    Ignored,
+}
+
+fn byte_range(header: &str, len: u64) -> Range {
+    let Some(spec) = header.trim().strip_prefix("bytes=") else {
+        return Range::Ignored;
+    };
+    if spec.contains(',') {
+        return Range::Ignored;
+    }
+    let Some((a, b)) = spec.trim().split_once('-') else {
+        return Range::Ignored;
+    };
+    let (a, b) = (a.trim(), b.trim());
+    let parsed = match (a.is_empty(), b.is_empty()) {
+        // "-n": the last n bytes.
+        (true, false) => match b.parse::<u64>() {
+            Ok(0) => return Range::Unsatisfiable,
+            Ok(n) => Some((len.saturating_sub(n), len.saturating_sub(1))),
+            Err(_) => None,
+        },
+        (false, true) => a.parse::<u64>().ok().map(|s| (s, len.saturating_sub(1))),
+        (false, false) => match (a.parse::<u64>(), b.parse::<u64>()) {
+            (Ok(s), Ok(e)) if s <= e => Some((s, e.min(len.saturating_sub(1)))),
+            _ => None,
+        },
+        (true, true) => None,
+    };
+    match parsed {
+        None => Range::Ignored,
+        Some((s, _)) if len == 0 || s >= len => Range::Unsatisfiable,
+        Some((s, e)) => Range::Bytes(s, e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_ranges() {
+        assert_eq!(byte_range("bytes=0-9", 100), Range::Bytes(0, 9));
+        assert_eq!(byte_range("bytes=90-", 100), Range::Bytes(90, 99));
+        assert_eq!(byte_range("bytes=-10", 100), Range::Bytes(90, 99));
+        assert_eq!(byte_range("bytes=95-200", 100), Range::Bytes(95, 99));
+        assert_eq!(byte_range("bytes=100-", 100), Range::Unsatisfiable);
+        assert_eq!(byte_range("bytes=-0", 100), Range::Unsatisfiable);
+        assert_eq!(byte_range("bytes=5-2", 100), Range::Ignored);
+        assert_eq!(byte_range("bytes=0-1,5-6", 100), Range::Ignored);
+        assert_eq!(byte_range("items=0-1", 100), Range::Ignored);
+        assert_eq!(byte_range("bytes=0-0", 0), Range::Unsatisfiable);
+    }
+}

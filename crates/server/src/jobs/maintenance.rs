@@ -1,0 +1,132 @@
+//! Background upkeep: this process's heartbeat, recovery of the jobs of processes that died,
+//! and the reaper that removes jobs past their destruction time with their files.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use super::store;
+use crate::http::AppState;
+
+/// Jobs deleted per statement by the reaper.
+const REAP_BATCH: i64 = 500;
+/// A file in the results directory with no job is removed once it is this old (younger ones
+/// may belong to a job being created or finished right now).
+const ORPHAN_AGE: Duration = Duration::from_secs(600);
+
+pub fn spawn(state: Arc<AppState>) {
+    let s = Arc::clone(&state);
+    tokio::spawn(async move { heartbeats(s).await });
+    tokio::spawn(async move { reaper(state).await });
+}
+
+async fn heartbeats(state: Arc<AppState>) {
+    let j = &state.config.jobs;
+    let period = Duration::from_millis((j.lease_secs * 1000 / 3).max(500));
+    let mut shutdown = state.jobs.shutting_down();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(period) => {}
+            _ = shutdown.changed() => return,
+        }
+        let Ok(client) = state.jobs.store.get().await else {
+            tracing::warn!("no job store connection for the heartbeat");
+            continue;
+        };
+        if let Err(e) = store::heartbeat(&client, &state.jobs.process_id).await {
+            tracing::warn!("{e}");
+            continue;
+        }
+        match store::recover(&client, j.lease_secs, j.requeue_on_crash).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(jobs = n, "ended the jobs of a Tapir process that stopped"),
+            Err(e) => tracing::warn!("{e}"),
+        }
+    }
+}
+
+async fn reaper(state: Arc<AppState>) {
+    let period = Duration::from_secs(state.config.jobs.reap_interval_secs);
+    let mut shutdown = state.jobs.shutting_down();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(period) => {}
+            _ = shutdown.changed() => return,
+        }
+        if let Err(e) = reap_once(&state).await {
+            tracing::warn!("the reaper failed: {e}");
+        }
+    }
+}
+
+/// Delete every job past its destruction time, then files that belong to no job.
+async fn reap_once(state: &AppState) -> Result<(), crate::db::DbError> {
+    let jobs = &state.jobs;
+    let client = jobs
+        .store
+        .get()
+        .await
+        .map_err(|e| crate::db::DbError::Setup(format!("no job store connection: {e}")))?;
+    let mut total = 0;
+    loop {
+        let Some(ids) = store::reap(&client, REAP_BATCH).await? else {
+            // Another process is reaping.
+            return Ok(());
+        };
+        for id in &ids {
+            jobs.remove_files(id).await;
+        }
+        total += ids.len();
+        if (ids.len() as i64) < REAP_BATCH {
+            break;
+        }
+    }
+    if total > 0 {
+        tracing::info!(jobs = total, "removed jobs past their destruction time");
+    }
+    sweep_orphans(state, &client).await
+}
+
+async fn sweep_orphans(state: &AppState, client: &tokio_postgres::Client) -> Result<(), crate::db::DbError> {
+    let dir = &state.jobs.results_dir;
+    let mut entries = match tokio::fs::read_dir(dir).await {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::warn!("cannot read {}: {e}", dir.display());
+            return Ok(());
+        }
+    };
+    let now = SystemTime::now();
+    let mut old: Vec<(String, std::path::PathBuf)> = Vec::new();
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        let Ok(meta) = entry.metadata().await else {
+            continue;
+        };
+        let age = meta.modified().ok().and_then(|m| now.duration_since(m).ok());
+        if !meta.is_file() || age.is_none_or(|a| a < ORPHAN_AGE) {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let id = name.split('.').next().unwrap_or("").to_string();
+        old.push((id, entry.path()));
+        if old.len() >= 1000 {
+            remove_orphans(client, &mut old).await?;
+        }
+    }
+    remove_orphans(client, &mut old).await
+}
+
+async fn remove_orphans(
+    client: &tokio_postgres::Client,
+    files: &mut Vec<(String, std::path::PathBuf)>,
+) -> Result<(), crate::db::DbError> {
+    let ids: Vec<&str> = files.iter().map(|(id, _)| id.as_str()).collect();
+    let alive: HashSet<String> = store::existing(client, &ids).await?.into_iter().collect();
+    for (id, path) in files.drain(..) {
+        if !alive.contains(&id) {
+            tracing::info!("removing {}, which belongs to no job", path.display());
+            super::remove_quietly(&path).await;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,170 @@
+//! Asynchronous UWS jobs: the store in PostgreSQL, the event hub, the worker pool, and the
+//! maintenance tasks (heartbeat, recovery of dead processes' jobs, the reaper).
+//!
+//! Several Tapir processes may share one database: jobs are claimed with `FOR UPDATE SKIP
+//! LOCKED`, phase changes are announced with NOTIFY, each process keeps a heartbeat, and the
+//! reaper runs under an advisory lock. Result files live in one directory that such processes
+//! must share.
+
+pub mod hub;
+mod maintenance;
+pub mod quote;
+pub mod store;
+mod worker;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::db::{Database, DbError};
+use crate::http::AppState;
+pub use hub::Hub;
+
+/// The async side of one process.
+pub struct Jobs {
+    /// Job store statements (UWS requests, workers' bookkeeping, maintenance).
+    pub store: deadpool_postgres::Pool,
+    /// The connections jobs' queries run on: one per worker, apart from /sync's.
+    pub query_pool: deadpool_postgres::Pool,
+    pub hub: Arc<Hub>,
+    /// This process in `tapir.processes` and in the jobs it executes.
+    pub process_id: String,
+    pub results_dir: PathBuf,
+    pub policy: uws::Policy,
+    shutdown: watch::Sender<bool>,
+    workers: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+impl Jobs {
+    pub fn new(config: &Config, database: &Database) -> Result<Jobs, DbError> {
+        let j = &config.jobs;
+        let results_dir = j.results_dir(&config.server.data_dir);
+        std::fs::create_dir_all(&results_dir).map_err(|e| {
+            DbError::Setup(format!(
+                "cannot create the results directory {}: {e}",
+                results_dir.display()
+            ))
+        })?;
+        let process_id = new_id();
+        Ok(Jobs {
+            // Workers claim and finish through the store too: they get connections of their own.
+            store: database.pool(config.database.async_pool + j.workers)?,
+            query_pool: database.pool_named(j.workers, Some(&store::worker_application_name(&process_id)))?,
+            hub: Arc::new(Hub::default()),
+            process_id,
+            results_dir,
+            policy: uws::Policy {
+                duration_default_secs: j.duration_default_secs,
+                duration_max_secs: j.duration_max_secs,
+                retention_default_secs: j.retention_default_secs,
+                retention_max_secs: j.retention_max_secs,
+            },
+            shutdown: watch::channel(false).0,
+            workers: std::sync::Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The final result file of a job.
+    pub fn result_path(&self, id: &str) -> PathBuf {
+        self.results_dir.join(id)
+    }
+
+    /// Remove whatever files a job left (its result, a partial result).
+    pub async fn remove_files(&self, id: &str) {
+        remove_quietly(&self.result_path(id)).await;
+        remove_quietly(&part_path(&self.results_dir, id)).await;
+    }
+
+    /// Resolves when the process is shutting down (for requests that block).
+    pub fn shutting_down(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+}
+
+/// Where a job's result is written before it is complete.
+fn part_path(dir: &Path, id: &str) -> PathBuf {
+    dir.join(format!("{id}.part"))
+}
+
+async fn remove_quietly(path: &Path) {
+    if let Err(e) = tokio::fs::remove_file(path).await {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            tracing::warn!("cannot remove {}: {e}", path.display());
+        }
+    }
+}
+
+/// A fresh unguessable job (or process) id.
+pub fn new_id() -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        // No system randomness: fall back on time and a counter, still unique per process.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed) as u128;
+        bytes = (nanos ^ (n << 64) ^ u128::from(std::process::id())).to_le_bytes();
+    }
+    uws::job_id_from_bytes(bytes)
+}
+
+/// Start the listener, the workers and the maintenance tasks.
+pub async fn start(state: &Arc<AppState>, pg: tokio_postgres::Config) -> Result<(), DbError> {
+    let jobs = &state.jobs;
+    {
+        let client = jobs
+            .store
+            .get()
+            .await
+            .map_err(|e| DbError::Setup(format!("cannot connect to the job store: {e}")))?;
+        store::heartbeat(&client, &jobs.process_id).await?;
+        let n = store::recover(
+            &client,
+            state.config.jobs.lease_secs,
+            state.config.jobs.requeue_on_crash,
+        )
+        .await?;
+        if n > 0 {
+            tracing::warn!(jobs = n, "ended the jobs of Tapir processes that stopped");
+        }
+    }
+    hub::spawn_listener(Arc::clone(&jobs.hub), pg);
+    let mut handles = Vec::new();
+    for n in 0..state.config.jobs.workers {
+        handles.push(tokio::spawn(worker::run(Arc::clone(state), n)));
+    }
+    maintenance::spawn(Arc::clone(state));
+    tracing::info!(
+        workers = state.config.jobs.workers,
+        process = %jobs.process_id,
+        results = %jobs.results_dir.display(),
+        "async job workers started"
+    );
+    *jobs.workers.lock().unwrap_or_else(|p| p.into_inner()) = handles;
+    Ok(())
+}
+
+/// Stop taking jobs, cancel the running ones, and record them as ended by the shutdown.
+pub async fn stop(state: &AppState) {
+    let jobs = &state.jobs;
+    let _ = jobs.shutdown.send(true);
+    jobs.hub.stop_all();
+    let handles = std::mem::take(&mut *jobs.workers.lock().unwrap_or_else(|p| p.into_inner()));
+    for h in handles {
+        let _ = h.await;
+    }
+    match jobs.store.get().await {
+        Ok(client) => {
+            match store::retire(&client, &jobs.process_id, state.config.jobs.requeue_on_crash).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(jobs = n, "jobs still running at shutdown were ended"),
+                Err(e) => tracing::warn!("cannot record the jobs ended by the shutdown: {e}"),
+            }
+        }
+        Err(e) => tracing::warn!("cannot reach the job store at shutdown: {e}"),
+    }
+}

@@ -1,0 +1,526 @@
+//! The job store: every statement that reads or changes `tapir.jobs`.
+//!
+//! A phase change always names the phase it expects (`WHERE phase = $from`), so when two
+//! processes race the loser changes nothing and says so, and the legal transitions stay those
+//! the `uws` crate allows. Times are `timestamptz`, read as `SystemTime`.
+
+use std::time::SystemTime;
+
+use tokio_postgres::{Client, Row};
+use uws::{Phase, UtcTime};
+
+use crate::db::DbError;
+
+/// The columns [`Job::from_row`] reads, in its order.
+const JOB_COLUMNS: &str = "job_id, run_id, owner_id, phase, creation_time, start_time, end_time, \
+     execution_duration, destruction, quote, param_names, param_values, error_message, \
+     result_file, result_mime, result_rows, result_bytes, result_overflow";
+
+/// A job as stored.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: String,
+    pub run_id: Option<String>,
+    pub owner_id: Option<String>,
+    pub phase: Phase,
+    pub creation_time: UtcTime,
+    pub start_time: Option<UtcTime>,
+    pub end_time: Option<UtcTime>,
+    pub execution_duration: u64,
+    pub destruction: UtcTime,
+    pub quote: Option<UtcTime>,
+    /// Parameters as posted, names upper-cased.
+    pub params: Vec<(String, String)>,
+    pub error_message: Option<String>,
+    pub result: Option<StoredResult>,
+}
+
+/// A COMPLETED job's result file and what it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResult {
+    /// File name inside the results directory.
+    pub file: String,
+    pub mime: String,
+    pub rows: u64,
+    pub bytes: u64,
+    pub overflow: bool,
+}
+
+fn time(t: Option<SystemTime>) -> Option<UtcTime> {
+    t.map(UtcTime::from_system)
+}
+
+fn unsigned(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+impl Job {
+    fn from_row(r: &Row) -> Result<Job, DbError> {
+        let phase_text: String = r.try_get(3)?;
+        let phase = Phase::parse(&phase_text).unwrap_or(Phase::Unknown);
+        let names: Vec<String> = r.try_get(10)?;
+        let values: Vec<String> = r.try_get(11)?;
+        let file: Option<String> = r.try_get(13)?;
+        let result = match file {
+            Some(file) => Some(StoredResult {
+                file,
+                mime: r.try_get::<_, Option<String>>(14)?.unwrap_or_default(),
+                rows: unsigned(r.try_get::<_, Option<i64>>(15)?.unwrap_or(0)),
+                bytes: unsigned(r.try_get::<_, Option<i64>>(16)?.unwrap_or(0)),
+                overflow: r.try_get::<_, Option<bool>>(17)?.unwrap_or(false),
+            }),
+            None => None,
+        };
+        Ok(Job {
+            id: r.try_get(0)?,
+            run_id: r.try_get(1)?,
+            owner_id: r.try_get(2)?,
+            phase,
+            creation_time: UtcTime::from_system(r.try_get(4)?),
+            start_time: time(r.try_get(5)?),
+            end_time: time(r.try_get(6)?),
+            execution_duration: unsigned(r.try_get(7)?),
+            destruction: UtcTime::from_system(r.try_get(8)?),
+            quote: time(r.try_get(9)?),
+            params: names.into_iter().zip(values).collect(),
+            error_message: r.try_get(12)?,
+            result,
+        })
+    }
+}
+
+/// A new job, before it is stored.
+pub struct NewJob<'a> {
+    pub id: &'a str,
+    pub phase: Phase,
+    pub creation_time: UtcTime,
+    pub execution_duration: u64,
+    pub destruction: UtcTime,
+    pub quote: Option<UtcTime>,
+    pub params: &'a [(String, String)],
+}
+
+fn split(params: &[(String, String)]) -> (Vec<&str>, Vec<&str>) {
+    params.iter().map(|(k, v)| (k.as_str(), v.as_str())).unzip()
+}
+
+fn run_id_of(params: &[(String, String)]) -> Option<&str> {
+    params
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("RUNID"))
+        .map(|(_, v)| v.as_str())
+}
+
+fn i64_of(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// Store a new job (PENDING, or QUEUED when created with PHASE=RUN).
+pub async fn insert(client: &Client, job: &NewJob<'_>) -> Result<(), DbError> {
+    let (names, values) = split(job.params);
+    let queued = job.phase == Phase::Queued;
+    client
+        .execute(
+            "INSERT INTO tapir.jobs (job_id, run_id, phase, execution_duration, destruction, \
+             param_names, param_values, queued_at, creation_time, quote) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8 THEN clock_timestamp() END, $9, $10)",
+            &[
+                &job.id,
+                &run_id_of(job.params),
+                &job.phase.as_str(),
+                &i64_of(job.execution_duration),
+                &job.destruction.to_system(),
+                &names,
+                &values,
+                &queued,
+                &job.creation_time.to_system(),
+                &job.quote.map(UtcTime::to_system),
+            ],
+        )
+        .await
+        .map_err(DbError::query("cannot store the job"))?;
+    Ok(())
+}
+
+/// One job, or None when there is no such job.
+pub async fn get(client: &Client, id: &str) -> Result<Option<Job>, DbError> {
+    let sql = format!("SELECT {JOB_COLUMNS} FROM tapir.jobs WHERE job_id = $1");
+    let row = client
+        .query_opt(&sql, &[&id])
+        .await
+        .map_err(DbError::query("cannot read the job"))?;
+    row.as_ref().map(Job::from_row).transpose()
+}
+
+/// Change the phase from `from` to `to`, with the bookkeeping the new phase needs. False when
+/// the job was not in `from` any more (another request or process got there first).
+pub async fn set_phase(client: &Client, id: &str, from: Phase, to: Phase) -> Result<bool, DbError> {
+    let sql = match to {
+        Phase::Queued => {
+            "UPDATE tapir.jobs SET phase = $3, queued_at = clock_timestamp() \
+             WHERE job_id = $1 AND phase = $2"
+        }
+        Phase::Aborted => {
+            "UPDATE tapir.jobs SET phase = $3, end_time = clock_timestamp(), \
+             error_message = 'the job was aborted at the user''s request' \
+             WHERE job_id = $1 AND phase = $2"
+        }
+        _ => "UPDATE tapir.jobs SET phase = $3 WHERE job_id = $1 AND phase = $2",
+    };
+    let n = client
+        .execute(sql, &[&id, &from.as_str(), &to.as_str()])
+        .await
+        .map_err(DbError::query("cannot change the job's phase"))?;
+    Ok(n == 1)
+}
+
+/// Replace the parameters (and so the quote) of a PENDING job. False when it is not PENDING
+/// any more.
+pub async fn set_params(
+    client: &Client,
+    id: &str,
+    params: &[(String, String)],
+    quote: Option<UtcTime>,
+) -> Result<bool, DbError> {
+    let (names, values) = split(params);
+    let n = client
+        .execute(
+            "UPDATE tapir.jobs SET param_names = $2, param_values = $3, run_id = $4, quote = $5 \
+             WHERE job_id = $1 AND phase = 'PENDING'",
+            &[
+                &id,
+                &names,
+                &values,
+                &run_id_of(params),
+                &quote.map(UtcTime::to_system),
+            ],
+        )
+        .await
+        .map_err(DbError::query("cannot change the job's parameters"))?;
+    Ok(n == 1)
+}
+
+/// Set executionDuration of a PENDING job. False when it is not PENDING any more.
+pub async fn set_duration(client: &Client, id: &str, secs: u64) -> Result<bool, DbError> {
+    let n = client
+        .execute(
+            "UPDATE tapir.jobs SET execution_duration = $2 WHERE job_id = $1 AND phase = 'PENDING'",
+            &[&id, &i64_of(secs)],
+        )
+        .await
+        .map_err(DbError::query("cannot change the job's executionDuration"))?;
+    Ok(n == 1)
+}
+
+/// Set the destruction time of a PENDING job. False when it is not PENDING any more.
+pub async fn set_destruction(client: &Client, id: &str, at: UtcTime) -> Result<bool, DbError> {
+    let n = client
+        .execute(
+            "UPDATE tapir.jobs SET destruction = $2 WHERE job_id = $1 AND phase = 'PENDING'",
+            &[&id, &at.to_system()],
+        )
+        .await
+        .map_err(DbError::query("cannot change the job's destruction time"))?;
+    Ok(n == 1)
+}
+
+/// Remove a job; returns its result file, if it had one. None when there was no such job.
+pub async fn delete(client: &Client, id: &str) -> Result<Option<Option<String>>, DbError> {
+    let row = client
+        .query_opt(
+            "DELETE FROM tapir.jobs WHERE job_id = $1 RETURNING result_file",
+            &[&id],
+        )
+        .await
+        .map_err(DbError::query("cannot delete the job"))?;
+    Ok(row.map(|r| r.get(0)))
+}
+
+/// One line of the job list.
+pub struct Listed {
+    pub id: String,
+    pub phase: Phase,
+    pub run_id: Option<String>,
+    pub owner_id: Option<String>,
+    pub creation_time: UtcTime,
+}
+
+/// The job list (JL-02): the given phases, created after `after`, newest first, at most
+/// `last`. The creation-time index serves the order and the limit.
+pub async fn list(
+    client: &Client,
+    phases: &[Phase],
+    after: Option<UtcTime>,
+    last: Option<u64>,
+) -> Result<Vec<Listed>, DbError> {
+    let names: Vec<&str> = phases.iter().map(|p| p.as_str()).collect();
+    let after = after.map(UtcTime::to_system);
+    let last = last.map(i64_of);
+    let rows = client
+        .query(
+            "SELECT job_id, phase, run_id, owner_id, creation_time FROM tapir.jobs \
+             WHERE phase = ANY($1) AND ($2::timestamptz IS NULL OR creation_time > $2) \
+             ORDER BY creation_time DESC, job_id LIMIT $3",
+            &[&names, &after, &last],
+        )
+        .await
+        .map_err(DbError::query("cannot list the jobs"))?;
+    rows.iter()
+        .map(|r| {
+            let phase: String = r.try_get(1)?;
+            Ok(Listed {
+                id: r.try_get(0)?,
+                phase: Phase::parse(&phase).unwrap_or(Phase::Unknown),
+                run_id: r.try_get(2)?,
+                owner_id: r.try_get(3)?,
+                creation_time: UtcTime::from_system(r.try_get(4)?),
+            })
+        })
+        .collect()
+}
+
+/// A job claimed by a worker: what it needs to run it.
+pub struct Claimed {
+    pub id: String,
+    pub execution_duration: u64,
+    pub params: Vec<(String, String)>,
+}
+
+/// Take the oldest QUEUED job for `process` (EXECUTING from now on). `SKIP LOCKED` lets
+/// several workers and processes claim at once without ever taking the same job twice.
+pub async fn claim(client: &Client, process: &str) -> Result<Option<Claimed>, DbError> {
+    let row = client
+        .query_opt(
+            "UPDATE tapir.jobs SET phase = 'EXECUTING', start_time = clock_timestamp(), \
+                 runs = runs + 1, process_id = $1 \
+             WHERE job_id = (SELECT job_id FROM tapir.jobs WHERE phase = 'QUEUED' \
+                             ORDER BY queued_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
+               AND phase = 'QUEUED' \
+             RETURNING job_id, execution_duration, param_names, param_values",
+            &[&process],
+        )
+        .await
+        .map_err(DbError::query("cannot claim a queued job"))?;
+    let Some(r) = row else { return Ok(None) };
+    let names: Vec<String> = r.try_get(2)?;
+    let values: Vec<String> = r.try_get(3)?;
+    Ok(Some(Claimed {
+        id: r.try_get(0)?,
+        execution_duration: unsigned(r.try_get(1)?),
+        params: names.into_iter().zip(values).collect(),
+    }))
+}
+
+/// How a claimed job ended.
+pub enum Finish<'a> {
+    Completed(&'a StoredResult),
+    Error(&'a str),
+}
+
+/// Record the end of a job this process ran. False when the job is no longer ours to end
+/// (aborted or deleted meanwhile): the caller then throws the result away.
+pub async fn finish(client: &Client, id: &str, process: &str, how: Finish<'_>) -> Result<bool, DbError> {
+    let n = match how {
+        Finish::Completed(r) => {
+            client
+                .execute(
+                    "UPDATE tapir.jobs SET phase = 'COMPLETED', end_time = clock_timestamp(), \
+                         result_file = $3, result_mime = $4, result_rows = $5, result_bytes = $6, \
+                         result_overflow = $7 \
+                     WHERE job_id = $1 AND process_id = $2 AND phase = 'EXECUTING'",
+                    &[
+                        &id,
+                        &process,
+                        &r.file,
+                        &r.mime,
+                        &i64_of(r.rows),
+                        &i64_of(r.bytes),
+                        &r.overflow,
+                    ],
+                )
+                .await
+        }
+        Finish::Error(message) => {
+            client
+                .execute(
+                    "UPDATE tapir.jobs SET phase = 'ERROR', end_time = clock_timestamp(), \
+                         error_message = $3 \
+                     WHERE job_id = $1 AND process_id = $2 AND phase = 'EXECUTING'",
+                    &[&id, &process, &message],
+                )
+                .await
+        }
+    }
+    .map_err(DbError::query("cannot record the end of a job"))?;
+    Ok(n == 1)
+}
+
+/// The message of jobs whose process died under them.
+pub const STOPPED: &str = "the server stopped while this job was running";
+
+/// Announce this process (and refresh its heartbeat).
+pub async fn heartbeat(client: &Client, process: &str) -> Result<(), DbError> {
+    let host = std::env::var("HOSTNAME").unwrap_or_default();
+    let pid = i32::try_from(std::process::id()).unwrap_or(0);
+    client
+        .execute(
+            "INSERT INTO tapir.processes (process_id, host, pid) VALUES ($1, $2, $3) \
+             ON CONFLICT (process_id) DO UPDATE SET heartbeat = clock_timestamp()",
+            &[&process, &host, &pid],
+        )
+        .await
+        .map_err(DbError::query("cannot record the heartbeat"))?;
+    Ok(())
+}
+
+/// The `application_name` of the connections a process runs jobs' queries on.
+pub fn worker_application_name(process: &str) -> String {
+    format!("tapir-worker:{process}")
+}
+
+/// End (or queue again) the EXECUTING jobs of processes without a heartbeat for `lease_secs`,
+/// stop the queries such processes left running in the database (a killed process cannot
+/// cancel them, and PostgreSQL notices a vanished client only when it next writes to it), and
+/// forget the processes. Returns the number of jobs recovered.
+pub async fn recover(client: &Client, lease_secs: u64, requeue: bool) -> Result<u64, DbError> {
+    let lease = i64_of(lease_secs) as f64;
+    let dead = "(process_id IS NULL OR process_id NOT IN (SELECT process_id FROM tapir.processes \
+                WHERE heartbeat > clock_timestamp() - make_interval(secs => $1)))";
+    let sql = if requeue {
+        format!(
+            "UPDATE tapir.jobs SET phase = 'QUEUED', queued_at = clock_timestamp(), process_id = NULL, \
+             start_time = NULL WHERE phase = 'EXECUTING' AND {dead} RETURNING process_id"
+        )
+    } else {
+        format!(
+            "UPDATE tapir.jobs SET phase = 'ERROR', end_time = clock_timestamp(), error_message = $2 \
+             WHERE phase = 'EXECUTING' AND {dead} RETURNING process_id"
+        )
+    };
+    let rows = if requeue {
+        client.query(&sql, &[&lease]).await
+    } else {
+        client.query(&sql, &[&lease, &STOPPED]).await
+    }
+    .map_err(DbError::query("cannot recover the jobs of stopped processes"))?;
+    let mut names: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.get::<_, Option<String>>(0))
+        .map(|p| worker_application_name(&p))
+        .collect();
+    let stale = client
+        .query(
+            "SELECT process_id FROM tapir.processes \
+             WHERE heartbeat < clock_timestamp() - make_interval(secs => $1)",
+            &[&lease],
+        )
+        .await
+        .map_err(DbError::query("cannot list stopped processes"))?;
+    names.extend(
+        stale
+            .iter()
+            .map(|r| worker_application_name(&r.get::<_, String>(0))),
+    );
+    names.sort();
+    names.dedup();
+    if !names.is_empty() {
+        let stopped: i64 = client
+            .query_one(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                 WHERE application_name = ANY($1) AND pid <> pg_backend_pid()",
+                &[&names],
+            )
+            .await
+            .map_err(DbError::query("cannot stop the queries of stopped processes"))?
+            .get(0);
+        if stopped > 0 {
+            tracing::warn!(
+                queries = stopped,
+                "stopped queries left running by Tapir processes that died"
+            );
+        }
+        client
+            .execute(
+                "DELETE FROM tapir.processes WHERE heartbeat < clock_timestamp() - make_interval(secs => $1)",
+                &[&lease],
+            )
+            .await
+            .map_err(DbError::query("cannot forget stopped processes"))?;
+    }
+    Ok(rows.len() as u64)
+}
+
+/// At shutdown: end this process's EXECUTING jobs (their queries are cancelled with it) and
+/// remove its heartbeat.
+pub async fn retire(client: &Client, process: &str, requeue: bool) -> Result<u64, DbError> {
+    let n = if requeue {
+        client
+            .execute(
+                "UPDATE tapir.jobs SET phase = 'QUEUED', queued_at = clock_timestamp(), \
+                 process_id = NULL, start_time = NULL WHERE phase = 'EXECUTING' AND process_id = $1",
+                &[&process],
+            )
+            .await
+    } else {
+        client
+            .execute(
+                "UPDATE tapir.jobs SET phase = 'ERROR', end_time = clock_timestamp(), error_message = $2 \
+                 WHERE phase = 'EXECUTING' AND process_id = $1",
+                &[&process, &STOPPED],
+            )
+            .await
+    }
+    .map_err(DbError::query("cannot end this process's jobs"))?;
+    client
+        .execute("DELETE FROM tapir.processes WHERE process_id = $1", &[&process])
+        .await
+        .map_err(DbError::query("cannot remove the heartbeat"))?;
+    Ok(n)
+}
+
+/// Delete up to `batch` jobs past their destruction time, under the reaper's advisory lock
+/// so that one process reaps at a time. Returns their result files; None when another
+/// process holds the lock.
+pub async fn reap(client: &Client, batch: i64) -> Result<Option<Vec<String>>, DbError> {
+    client.batch_execute("BEGIN").await?;
+    let result = async {
+        let locked: bool = client
+            .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&LOCK_REAP])
+            .await?
+            .get(0);
+        if !locked {
+            return Ok(None);
+        }
+        let rows = client
+            .query(
+                "DELETE FROM tapir.jobs WHERE job_id IN (SELECT job_id FROM tapir.jobs \
+                 WHERE destruction < clock_timestamp() ORDER BY destruction LIMIT $1 \
+                 FOR UPDATE SKIP LOCKED) RETURNING job_id, result_file",
+                &[&batch],
+            )
+            .await?;
+        Ok(Some(
+            rows.iter()
+                .map(|r| {
+                    let file: Option<String> = r.get(1);
+                    file.unwrap_or_else(|| r.get::<_, String>(0))
+                })
+                .collect(),
+        ))
+    }
+    .await
+    .map_err(DbError::query("cannot reap old jobs"));
+    crate::db::finish_transaction(client, result).await
+}
+
+/// Of these job ids, the ones that exist.
+pub async fn existing(client: &Client, ids: &[&str]) -> Result<Vec<String>, DbError> {
+    let rows = client
+        .query("SELECT job_id FROM tapir.jobs WHERE job_id = ANY($1)", &[&ids])
+        .await
+        .map_err(DbError::query("cannot look up jobs"))?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// The reaper's advisory lock key ("tapir" plus a number, like the others).
+const LOCK_REAP: i64 = 0x7461_7069_7200_0003;

@@ -1,0 +1,188 @@
+//! A worker: claim the oldest QUEUED job, run its query into a result file, record the end.
+//!
+//! Workers sleep on the hub until a job is queued (NOTIFY), with a slow poll as a safety net.
+//! A job's query runs with `statement_timeout` = its executionDuration, so the database itself
+//! enforces the limit; an abort or deletion (from any process) cancels it through the hub.
+//! The result is written to `<id>.part` and renamed to `<id>` only once complete, so a partial
+//! result is never served.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::store::{self, Claimed, Finish, StoredResult};
+use super::{part_path, remove_quietly};
+use crate::exec::file::{run_to_file, FileOutcome};
+use crate::exec::{Outcome, QueryRun};
+use crate::http::params::Params;
+use crate::http::AppState;
+
+/// How often an idle worker looks for work even without a notification.
+const POLL: Duration = Duration::from_secs(2);
+
+/// Run jobs until the process shuts down.
+pub async fn run(state: Arc<AppState>, n: usize) {
+    let jobs = &state.jobs;
+    let mut shutdown = jobs.shutting_down();
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        // Registered before looking, so a job queued in between still wakes us.
+        let queued = jobs.hub.queued.notified();
+        tokio::pin!(queued);
+        queued.as_mut().enable();
+        let claimed = match jobs.store.get().await {
+            Ok(client) => store::claim(&client, &jobs.process_id).await,
+            Err(e) => Err(crate::db::DbError::Setup(format!("no job store connection: {e}"))),
+        };
+        match claimed {
+            Ok(Some(job)) => {
+                run_job(&state, job).await;
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(worker = n, "cannot claim a job: {e}");
+            }
+        }
+        tokio::select! {
+            _ = &mut queued => {}
+            _ = tokio::time::sleep(POLL) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+/// How a job ended, from this worker's point of view.
+enum Ended {
+    Completed(StoredResult),
+    Error(String),
+    /// Aborted or deleted meanwhile (or the process is stopping): nothing to record here.
+    Stopped,
+}
+
+async fn run_job(state: &AppState, job: Claimed) {
+    let jobs = &state.jobs;
+    let started = Instant::now();
+    jobs.hub.started(&job.id);
+    let ended = execute(state, &job).await;
+    jobs.hub.finished(&job.id);
+    let (label, rows, bytes) = match &ended {
+        Ended::Completed(r) if r.overflow => ("overflow", r.rows, r.bytes),
+        Ended::Completed(r) => ("ok", r.rows, r.bytes),
+        Ended::Error(_) => ("error", 0, 0),
+        Ended::Stopped => ("cancelled", 0, 0),
+    };
+    state
+        .metrics
+        .query_finished(label, started.elapsed(), rows, bytes);
+    tracing::info!(job = %job.id, outcome = label, rows, bytes, ms = started.elapsed().as_millis() as u64, "async job finished");
+    let how = match &ended {
+        Ended::Completed(r) => Finish::Completed(r),
+        Ended::Error(m) => Finish::Error(m),
+        Ended::Stopped => {
+            jobs.remove_files(&job.id).await;
+            return;
+        }
+    };
+    let recorded = match jobs.store.get().await {
+        Ok(client) => store::finish(&client, &job.id, &jobs.process_id, how).await,
+        Err(e) => Err(crate::db::DbError::Setup(format!("no job store connection: {e}"))),
+    };
+    match recorded {
+        Ok(true) => {}
+        // Aborted or deleted while it ran: the result belongs to no one.
+        Ok(false) => jobs.remove_files(&job.id).await,
+        Err(e) => {
+            // The job stays EXECUTING under our heartbeat; the shutdown or recovery ends it.
+            tracing::error!(job = %job.id, "cannot record the end of the job: {e}");
+            jobs.remove_files(&job.id).await;
+        }
+    }
+}
+
+async fn execute(state: &AppState, job: &Claimed) -> Ended {
+    let jobs = &state.jobs;
+    let params = Params::from_pairs(job.params.clone());
+    let qr = match crate::http::sync::query_request(state, &params) {
+        Ok(q) => q,
+        Err(e) => return Ended::Error(e.message),
+    };
+    let translation = {
+        let served = state.served();
+        match adql::translate(&qr.query, &served.adql, &state.udfs) {
+            Ok(t) => t,
+            Err(e) => return Ended::Error(format!("ADQL {e}")),
+        }
+    };
+    let client = match jobs.query_pool.get().await {
+        Ok(c) => c,
+        Err(e) => return Ended::Error(format!("no database connection available: {e}")),
+    };
+    if !jobs.hub.executing(&job.id, client.cancel_token()) {
+        return Ended::Stopped;
+    }
+    let part = part_path(&jobs.results_dir, &job.id);
+    let run = QueryRun {
+        sql: &translation.sql,
+        columns: &translation.columns,
+        maxrec: qr.maxrec,
+        timeout: Duration::from_secs(job.execution_duration.max(1)),
+        role: state.query_role.as_deref(),
+        adql: &qr.query,
+    };
+    let mut writer = qr.format.writer();
+    let ran = run_to_file(&client, &run, writer.as_mut(), &part, true).await;
+    drop(client);
+    let stopped = || jobs.hub.stopped(&job.id);
+    match ran {
+        FileOutcome::Rejected(e) => {
+            remove_quietly(&part).await;
+            if stopped() {
+                Ended::Stopped
+            } else {
+                Ended::Error(e.message)
+            }
+        }
+        FileOutcome::Ran { outcome, file } => {
+            let size = file.metadata().await.map(|m| m.len()).ok();
+            drop(file);
+            let (rows, overflow) = match outcome {
+                Outcome::Complete { rows, .. } => (rows, false),
+                Outcome::Overflow { rows, .. } => (rows, true),
+                Outcome::Failed { message, .. } => {
+                    remove_quietly(&part).await;
+                    return if stopped() {
+                        Ended::Stopped
+                    } else {
+                        Ended::Error(message)
+                    };
+                }
+                Outcome::Cancelled { .. } | Outcome::Rejected => {
+                    remove_quietly(&part).await;
+                    return if stopped() {
+                        Ended::Stopped
+                    } else {
+                        Ended::Error("the result could not be written".into())
+                    };
+                }
+            };
+            if stopped() {
+                remove_quietly(&part).await;
+                return Ended::Stopped;
+            }
+            let done = jobs.result_path(&job.id);
+            if let Err(e) = tokio::fs::rename(&part, &done).await {
+                remove_quietly(&part).await;
+                return Ended::Error(format!("cannot store the result: {e}"));
+            }
+            Ended::Completed(StoredResult {
+                file: job.id.clone(),
+                mime: qr.format.content_type.clone(),
+                rows,
+                bytes: size.unwrap_or(0),
+                overflow,
+            })
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! The harness the end-to-end suites share (`mod common;` in e2e.rs and uws.rs): `tapir serve`
+//! in a throwaway directory, spoken to with curl, plus psql on its embedded cluster.
+//!
+//! Without PostgreSQL or curl the suites are skipped with a note, unless `CI` is set, in which
+//! case they fail.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The name of the suite using this harness (`e2e`, `uws`), for notes and directory names.
+const SUITE: &str = env!("CARGO_CRATE_NAME");
+
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+    pub dir: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // SIGTERM lets tapir stop its PostgreSQL cleanly. One that has exited already (a test
+        // killed it) is not signalled: its pid may belong to another process by now.
+        if let Ok(None) = self.child.try_wait() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(self.child.id().to_string())
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+pub fn tools_missing() -> Option<String> {
+    let has = |c: &str| {
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {c}"))
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !has("curl") {
+        return Some("curl is not installed".into());
+    }
+    let pg = Path::new("/usr/lib/postgresql").read_dir().is_ok() || has("pg_config");
+    if !pg {
+        return Some("PostgreSQL is not installed".into());
+    }
+    None
+}
+
+/// `tapir serve` on the embedded default with no extra settings.
+#[allow(dead_code)]
+pub fn start() -> Option<Server> {
+    start_with(&[], None)
+}
+
+/// `tapir serve` in a new directory with extra environment variables, on its own embedded
+/// cluster or, with `database_url`, on another server's (`--database-url`, see
+/// [`embedded_url`]). None (after a note) when the tools are missing outside CI.
+pub fn start_with(env: &[(&str, &str)], database_url: Option<&str>) -> Option<Server> {
+    if let Some(why) = tools_missing() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{SUITE} needs its tools in CI: {why}"
+        );
+        eprintln!("skipping {SUITE}: {why}");
+        return None;
+    }
+    let dir = std::env::temp_dir().join(format!("tapir-{SUITE}-{}-{}", std::process::id(), free_port()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let port = free_port();
+    let log = std::fs::File::create(dir.join("server.log")).expect("log file");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tapir"));
+    command
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .arg(dir.join("data"));
+    if let Some(url) = database_url {
+        command.arg("--database-url").arg(url);
+    }
+    let child = command
+        .env("TAPIR_LOG", "info")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("tapir starts");
+    let mut server = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}/tap"),
+        dir,
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if get(&server, "/availability").status == 200 {
+            return Some(server);
+        }
+        if let Ok(Some(status)) = server.child.try_wait() {
+            let log = std::fs::read_to_string(server.dir.join("server.log")).unwrap_or_default();
+            panic!("tapir exited with {status} before serving:\n{log}");
+        }
+        assert!(Instant::now() < deadline, "tapir did not answer within 120 s");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The libpq connection string of a server's embedded cluster (its Unix socket directory is
+/// `<data-dir>/run`), for psql and for a second server's `--database-url`.
+#[allow(dead_code)]
+pub fn embedded_url(server: &Server) -> String {
+    format!(
+        "host={} port=5432 user=postgres dbname=tapir",
+        server.dir.join("data").join("run").display()
+    )
+}
+
+/// One SQL command through psql on the server's embedded cluster: its unaligned output, trimmed.
+#[allow(dead_code)]
+pub fn psql(server: &Server, sql: &str) -> String {
+    let out = Command::new("psql")
+        .arg("-XAtq")
+        .arg(embedded_url(server))
+        .arg("-c")
+        .arg(sql)
+        .output()
+        .expect("psql runs");
+    assert!(
+        out.status.success(),
+        "psql {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: String,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
+    }
+}
+
+pub fn curl(server: &Server, args: &[&str]) -> Reply {
+    let hdr = server.dir.join(format!("h-{}", free_port()));
+    let out = Command::new("curl")
+        .args(["-sS", "-o", "-", "-D"])
+        .arg(&hdr)
+        .args(args)
+        .output()
+        .expect("curl runs");
+    let headers = std::fs::read_to_string(&hdr).unwrap_or_default();
+    let _ = std::fs::remove_file(&hdr);
+    // The last status line (after any 100 Continue).
+    let status = headers
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("HTTP/"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    Reply {
+        status,
+        headers,
+        body: out.stdout,
+    }
+}
+
+/// GET `{base}{path}`.
+pub fn get(server: &Server, path: &str) -> Reply {
+    curl(server, &[&format!("{}{path}", server.base)])
+}
+
+/// POST `{base}{path}` with the parameters urlencoded in the body, in order. Redirects are not
+/// followed.
+pub fn post(server: &Server, path: &str, params: &[(&str, &str)]) -> Reply {
+    let mut args: Vec<String> = vec![format!("{}{path}", server.base)];
+    if params.is_empty() {
+        args.extend(["-X".into(), "POST".into()]);
+    }
+    for (k, v) in params {
+        args.push("--data-urlencode".into());
+        args.push(format!("{k}={v}"));
+    }
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    curl(server, &refs)
+}
+
+/// A sync query by POST (urlencoded), with extra parameters.
+pub fn sync(server: &Server, query: &str, extra: &[(&str, &str)]) -> Reply {
+    let mut params = vec![("QUERY", query), ("LANG", "ADQL")];
+    params.extend_from_slice(extra);
+    post(server, "/sync", &params)
+}
+
+/// The TABLEDATA rows of a VOTable, as cell texts.
+pub fn td_rows(xml: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for tr in xml.split("<TR>").skip(1) {
+        let tr = tr.split("</TR>").next().unwrap_or("");
+        let mut cells = Vec::new();
+        let mut rest = tr;
+        while let Some(i) = rest.find("<TD") {
+            rest = &rest[i + 3..];
+            if let Some(r) = rest.strip_prefix("/>") {
+                cells.push(String::new());
+                rest = r;
+            } else if let Some(r) = rest.strip_prefix('>') {
+                let end = r.find("</TD>").unwrap_or(r.len());
+                cells.push(r[..end].to_string());
+                rest = &r[end..];
+            }
+        }
+        rows.push(cells);
+    }
+    rows
+}
+
+/// `stilts votlint` on a VOTable: its output, or None when stilts is missing (outside CI).
+pub fn votlint(server: &Server, body: &[u8]) -> Option<String> {
+    let ok = Command::new("sh")
+        .arg("-c")
+        .arg("command -v stilts")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(std::env::var_os("CI").is_none(), "stilts is needed in CI");
+        return None;
+    }
+    let f = server.dir.join(format!("v-{}.vot", free_port()));
+    std::fs::write(&f, body).expect("write");
+    let out = Command::new("stilts")
+        .arg("votlint")
+        .arg(format!("votable={}", f.display()))
+        .output()
+        .expect("stilts");
+    let _ = std::fs::remove_file(&f);
+    Some(String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+}
