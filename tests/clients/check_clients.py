@@ -132,6 +132,76 @@ def _():
     job.delete()
 
 
+# ----- uploads (UP-01..UP-06) ------------------------------------------------------------------
+from astropy.table import Table  # noqa: E402
+
+upload_table = Table(
+    {
+        "id": [1, 2, 3],
+        "ra": [10.0, 20.5, 30.25],
+        "dec": [-5.0, 0.0, 45.5],
+        "name": ["one", "two", "three"],
+    }
+)
+upload_dir = tempfile.mkdtemp()
+upload_path = os.path.join(upload_dir, "upload.vot")
+upload_table.write(upload_path, format="votable")
+UPLOAD_QUERY = "SELECT id, ra, dec, name FROM TAP_UPLOAD.t ORDER BY id"
+
+
+def assert_uploaded(t):
+    """The rows of upload_table, as a result table."""
+    assert [int(x) for x in t["id"]] == [1, 2, 3], list(t["id"])
+    assert [float(x) for x in t["ra"]] == [10.0, 20.5, 30.25], list(t["ra"])
+    assert [float(x) for x in t["dec"]] == [-5.0, 0.0, 45.5], list(t["dec"])
+    names = [x.decode() if isinstance(x, bytes) else str(x) for x in t["name"]]
+    assert names == ["one", "two", "three"], names
+
+
+@check("pyvo run_sync with an astropy Table upload")
+def _():
+    assert_uploaded(svc.run_sync(UPLOAD_QUERY, uploads={"t": upload_table}).to_table())
+
+
+@check("pyvo run_sync with a VOTable file upload, joined with a catalogue table")
+def _():
+    r = svc.run_sync(
+        "SELECT u.id, o.id AS oid, o.ra FROM TAP_UPLOAD.t AS u JOIN bench.objects AS o ON o.id = u.id ORDER BY u.id",
+        uploads={"t": upload_path},
+    )
+    t = r.to_table()
+    assert [int(x) for x in t["oid"]] == [1, 2, 3], list(t["oid"])
+    direct = svc.run_sync("SELECT id, ra FROM bench.objects WHERE id <= 3 ORDER BY id").to_table()
+    assert list(t["ra"]) == list(direct["ra"]), (list(t["ra"]), list(direct["ra"]))
+
+
+@check("pyvo run_async with uploads")
+def _():
+    assert_uploaded(svc.run_async(UPLOAD_QUERY, uploads={"t": upload_table}).to_table())
+
+
+@check("pyvo upload of an earlier job's result by its URL")
+def _():
+    earlier = svc.submit_job("SELECT TOP 4 id, ra FROM bench.objects ORDER BY id").run()
+    earlier.wait(timeout=60)
+    earlier.raise_if_error()
+    r = svc.run_sync("SELECT COUNT(*) AS n, SUM(id) AS total FROM TAP_UPLOAD.prev", uploads={"prev": earlier})
+    t = r.to_table()
+    assert int(t["n"][0]) == 4 and int(t["total"][0]) == 10, t
+    earlier.delete()
+
+
+@check("pyvo upload errors are DALQueryErrors with the message")
+def _():
+    try:
+        svc.run_sync("SELECT * FROM TAP_UPLOAD.t", uploads={"t": "ftp://example.org/t.vot"})
+    except pyvo.dal.DALQueryError as e:
+        assert "ftp://example.org/t.vot" in str(e), str(e)
+    else:
+        raise AssertionError("no error")
+
+
+
 from astroquery.utils.tap.core import TapPlus  # noqa: E402
 
 workdir = tempfile.mkdtemp()
@@ -212,6 +282,97 @@ def _():
         assert "nosuch" in str(e), str(e)
     else:
         raise AssertionError("no error")
+
+
+from astroquery.utils.tap.model.filter import Filter  # noqa: E402
+
+
+def unique_name(what):
+    import uuid
+
+    return f"check-{what}-{uuid.uuid4().hex[:12]}"
+
+
+@check("TapPlus search_async_jobs with a name filter, order, limit, offset")
+def _():
+    name = unique_name("search")
+    first = tap.launch_job_async("SELECT TOP 1 id FROM bench.objects ORDER BY id", name=name)
+    second = tap.launch_job_async("SELECT TOP 2 id FROM bench.objects ORDER BY id", name=name)
+    jobfilter = Filter()
+    jobfilter.add_filter("jobname", name)
+    jobs = tap.search_async_jobs(jobfilter=jobfilter)
+    assert [j.jobid for j in jobs] == [second.jobid, first.jobid], [j.jobid for j in jobs]
+    assert [j.name for j in jobs] == [name, name], [j.name for j in jobs]
+    assert [j.get_phase() for j in jobs] == ["COMPLETED", "COMPLETED"], [j.get_phase() for j in jobs]
+    assert all(j.creationTime for j in jobs), [j.creationTime for j in jobs]
+    jobfilter.order = "CREATION_TIME:ASC"
+    jobfilter.limit = 1
+    assert [j.jobid for j in tap.search_async_jobs(jobfilter=jobfilter)] == [first.jobid]
+    jobfilter.offset = 1
+    assert [j.jobid for j in tap.search_async_jobs(jobfilter=jobfilter)] == [second.jobid]
+    jobfilter = Filter()
+    jobfilter.add_filter("jobname", name)
+    jobfilter.add_filter("phaseid", "ERROR")
+    assert tap.search_async_jobs(jobfilter=jobfilter) == []
+    # Without a filter: every job, with its parameters.
+    everything = {j.jobid: j for j in tap.search_async_jobs()}
+    assert first.jobid in everything and second.jobid in everything, len(everything)
+    assert everything[second.jobid].parameters.get("query", "").startswith("SELECT TOP 2"), everything[
+        second.jobid
+    ].parameters
+
+
+@check("TapPlus load_async_job(name=...)")
+def _():
+    name = unique_name("load")
+    tap.launch_job_async("SELECT TOP 1 id FROM bench.objects ORDER BY id", name=name)
+    newest = tap.launch_job_async("SELECT TOP 3 id FROM bench.objects ORDER BY id", name=name)
+    job = tap.load_async_job(name=name)
+    assert job is not None and job.jobid == newest.jobid, (job and job.jobid, newest.jobid)
+    assert len(job.get_results()) == 3
+    assert tap.load_async_job(name=unique_name("nothing")) is None
+
+
+@check("TapPlus remove_jobs")
+def _():
+    import requests
+
+    name = unique_name("remove")
+    ids = [
+        tap.launch_job_async("SELECT TOP 1 id FROM bench.objects", name=name).jobid
+        for _ in range(3)
+    ]
+    tap.remove_jobs(ids[:2] + ["nosuchjob"])
+    jobfilter = Filter()
+    jobfilter.add_filter("jobname", name)
+    left = [j.jobid for j in tap.search_async_jobs(jobfilter=jobfilter)]
+    assert left == [ids[2]], (left, ids)
+    listed = [j.jobid for j in tap.list_async_jobs()]
+    assert ids[0] not in listed and ids[1] not in listed and ids[2] in listed
+    for gone in ids[:2]:
+        assert requests.get(f"{BASE}/async/{gone}").status_code == 404, gone
+    tap.remove_jobs(ids[2])
+    assert tap.search_async_jobs(jobfilter=jobfilter) == []
+
+
+@check("TapPlus launch_job with upload_resource (a VOTable file)")
+def _():
+    job = tap.launch_job(UPLOAD_QUERY, upload_resource=upload_path, upload_table_name="t")
+    assert_uploaded(job.get_results())
+
+
+@check("TapPlus launch_job with an astropy Table upload")
+def _():
+    job = tap.launch_job(UPLOAD_QUERY, upload_resource=upload_table, upload_table_name="t")
+    assert_uploaded(job.get_results())
+
+
+@check("TapPlus launch_job_async with upload_resource")
+def _():
+    job = tap.launch_job_async(UPLOAD_QUERY, upload_resource=upload_path, upload_table_name="t")
+    assert job.get_phase() == "COMPLETED", job.get_phase()
+    assert_uploaded(job.get_results())
+
 
 
 failed = sum(1 for _, e in results if e is not None)

@@ -58,6 +58,10 @@ pub struct Table {
     /// checking without metadata (corpus placeholders, `tapir adql parse`); never
     /// set for a real catalogue.
     pub open: bool,
+    /// Where the rows really are, as SQL, when that is not the ADQL name: an uploaded
+    /// `TAP_UPLOAD.t` lives in a temporary table of the query's session (`pg_temp."..."`).
+    /// The caller vouches for it: it is emitted as given.
+    pub physical: Option<String>,
 }
 
 impl Table {
@@ -68,6 +72,7 @@ impl Table {
             columns,
             description: None,
             open: false,
+            physical: None,
         }
     }
 

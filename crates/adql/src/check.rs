@@ -796,9 +796,10 @@ impl<'a> Checker<'a> {
                     }
                 }
                 let table = self.resolve_table(name)?;
-                let sql = match &table.schema {
-                    Some(s) => format!("{}.{} AS {sql_alias}", quote(s), quote(&table.name)),
-                    None => format!("{} AS {sql_alias}", quote(&table.name)),
+                let sql = match (&table.physical, &table.schema) {
+                    (Some(p), _) => format!("{p} AS {sql_alias}"),
+                    (None, Some(s)) => format!("{}.{} AS {sql_alias}", quote(s), quote(&table.name)),
+                    (None, None) => format!("{} AS {sql_alias}", quote(&table.name)),
                 };
                 let last = match name.0.last() {
                     Some(ObjectNamePart::Identifier(id)) => id.clone(),
@@ -949,7 +950,9 @@ impl<'a> Checker<'a> {
     /// An expression used as a value (select item, function argument, operand).
     pub(crate) fn value(&mut self, e: &Expr) -> Result<Ex, AdqlError> {
         let ex = self.expr(e)?;
-        if ex.ty == AdqlType::Boolean {
+        // A boolean *column* (TAP 1.1 `boolean`, an uploaded flag) is a value; a predicate
+        // (comparison, CONTAINS = 1, ...) is not one in ADQL.
+        if ex.ty == AdqlType::Boolean && ex.meta.is_none() {
             return Err(AdqlError::typing("a condition cannot be used as a value here")
                 .at(epos(e))
                 .with_hint("ADQL predicates such as CONTAINS return 1 or 0; comparisons are only allowed in WHERE, ON, HAVING and CASE"));

@@ -373,3 +373,51 @@ fn in_unit_follows_units_through_arithmetic() {
     let e = error("SELECT IN_UNIT(ra + mag, 'deg') FROM bench.objects");
     assert!(e.message.contains("known unit"), "{e}");
 }
+
+#[test]
+fn uploaded_tables_are_read_from_where_they_really_are() {
+    let mut tables = catalog().tables;
+    let mut upload = Table::new(
+        Some("TAP_UPLOAD"),
+        "mine",
+        vec![
+            Column::new("ra", AdqlType::Double),
+            Column::new("dec", AdqlType::Double),
+        ],
+    );
+    upload.physical = Some(r#"pg_temp."tapir_upload_mine""#.into());
+    tables.push(upload);
+    let t = translate(
+        "SELECT TOP 1 m.ra, o.id FROM tap_upload.mine AS m JOIN bench.objects AS o ON o.ra = m.ra",
+        &MemoryCatalog::new(tables),
+        &UdfRegistry::standard(),
+    )
+    .expect("translates");
+    assert!(
+        t.sql.contains(r#"FROM pg_temp."tapir_upload_mine" AS "t1""#),
+        "{}",
+        t.sql
+    );
+    assert!(!t.sql.contains("TAP_UPLOAD"), "{}", t.sql);
+}
+
+#[test]
+fn boolean_columns_are_values() {
+    let mut tables = catalog().tables;
+    tables.push(Table::new(
+        Some("bench"),
+        "flags",
+        vec![
+            Column::new("id", AdqlType::BigInt),
+            Column::new("ok", AdqlType::Boolean),
+        ],
+    ));
+    let cat = MemoryCatalog::new(tables);
+    let t = translate("SELECT id, ok FROM bench.flags", &cat, &UdfRegistry::standard()).expect("translates");
+    assert_eq!(t.columns[1].datatype, "boolean");
+    assert!(t.sql.contains(r#""t1"."ok" AS "ok""#), "{}", t.sql);
+    // A predicate is still no value.
+    let e =
+        translate("SELECT id = 1 FROM bench.flags", &cat, &UdfRegistry::standard()).expect_err("rejected");
+    assert_eq!(e.kind, ErrorKind::Type, "{e}");
+}

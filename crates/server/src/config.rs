@@ -16,6 +16,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub limits: LimitsConfig,
     pub jobs: JobsConfig,
+    pub uploads: UploadsConfig,
     pub service: ServiceConfig,
 }
 
@@ -61,8 +62,44 @@ pub struct LimitsConfig {
     pub maxrec_hard: u64,
     /// Seconds a synchronous query may run (statement_timeout).
     pub sync_timeout_secs: u64,
-    /// Bytes an upload may have.
+    /// Bytes the uploads of one synchronous query may have (also bounds the request body).
     pub upload_max_bytes: u64,
+    /// Rows the uploads of one synchronous query may have, all tables together.
+    pub upload_max_rows: u64,
+    /// Bytes the uploads of one async job may have.
+    pub async_upload_max_bytes: u64,
+    /// Rows the uploads of one async job may have.
+    pub async_upload_max_rows: u64,
+}
+
+/// Tables uploaded by URL (`UPLOAD=name,https://...`), which the server fetches itself.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UploadsConfig {
+    /// Whether http(s) URLs are fetched at all.
+    pub fetch_urls: bool,
+    /// How long one fetch may take, redirects included.
+    pub fetch_timeout_secs: u64,
+    /// Refuse URLs whose host resolves to a loopback, private, link-local or otherwise
+    /// internal address, so that users cannot make the server read the operator's network.
+    pub deny_private: bool,
+    /// When not empty, only these hosts (exact names or addresses) are fetched from; a host
+    /// listed here is allowed even when it is internal.
+    pub allow_hosts: Vec<String>,
+    /// Hosts never fetched from.
+    pub deny_hosts: Vec<String>,
+}
+
+impl Default for UploadsConfig {
+    fn default() -> Self {
+        UploadsConfig {
+            fetch_urls: true,
+            fetch_timeout_secs: 60,
+            deny_private: true,
+            allow_hosts: Vec::new(),
+            deny_hosts: Vec::new(),
+        }
+    }
 }
 
 /// Asynchronous (UWS) jobs. The defaults follow ESO's archive: results kept for a day unless
@@ -162,6 +199,9 @@ impl Default for LimitsConfig {
             maxrec_hard: 10_000_000,
             sync_timeout_secs: 600,
             upload_max_bytes: 100 * 1024 * 1024,
+            upload_max_rows: 1_000_000,
+            async_upload_max_bytes: 500 * 1024 * 1024,
+            async_upload_max_rows: 5_000_000,
         }
     }
 }
@@ -237,6 +277,25 @@ impl Config {
         let l = &mut self.limits;
         let m = &mut self.service;
         let j = &mut self.jobs;
+        let u = &mut self.uploads;
+        fn flag(name: &str, v: &str) -> Result<bool, ConfigError> {
+            match v.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => Ok(true),
+                "false" | "0" | "no" => Ok(false),
+                _ => Err(ConfigError::Env {
+                    name: name.into(),
+                    value: v.into(),
+                    reason: "not true or false".into(),
+                }),
+            }
+        }
+        fn list(v: &str) -> Vec<String> {
+            v.split(',')
+                .map(str::trim)
+                .filter(|h| !h.is_empty())
+                .map(str::to_string)
+                .collect()
+        }
         for (name, v) in ENV_KEYS.iter().filter_map(|n| get(n).map(|v| (*n, v))) {
             match name {
                 "TAPIR_SERVER_BIND" => s.bind = v,
@@ -260,19 +319,15 @@ impl Config {
                 "TAPIR_JOBS_WAIT_MAX_SECS" => j.wait_max_secs = num(name, &v)?,
                 "TAPIR_JOBS_REAP_INTERVAL_SECS" => j.reap_interval_secs = num(name, &v)?,
                 "TAPIR_JOBS_LEASE_SECS" => j.lease_secs = num(name, &v)?,
-                "TAPIR_JOBS_REQUEUE_ON_CRASH" => {
-                    j.requeue_on_crash = match v.trim().to_ascii_lowercase().as_str() {
-                        "true" | "1" | "yes" => true,
-                        "false" | "0" | "no" => false,
-                        _ => {
-                            return Err(ConfigError::Env {
-                                name: name.into(),
-                                value: v,
-                                reason: "not true or false".into(),
-                            })
-                        }
-                    }
-                }
+                "TAPIR_JOBS_REQUEUE_ON_CRASH" => j.requeue_on_crash = flag(name, &v)?,
+                "TAPIR_LIMITS_UPLOAD_MAX_ROWS" => l.upload_max_rows = num(name, &v)?,
+                "TAPIR_LIMITS_ASYNC_UPLOAD_MAX_BYTES" => l.async_upload_max_bytes = num(name, &v)?,
+                "TAPIR_LIMITS_ASYNC_UPLOAD_MAX_ROWS" => l.async_upload_max_rows = num(name, &v)?,
+                "TAPIR_UPLOADS_FETCH_URLS" => u.fetch_urls = flag(name, &v)?,
+                "TAPIR_UPLOADS_FETCH_TIMEOUT_SECS" => u.fetch_timeout_secs = num(name, &v)?,
+                "TAPIR_UPLOADS_DENY_PRIVATE" => u.deny_private = flag(name, &v)?,
+                "TAPIR_UPLOADS_ALLOW_HOSTS" => u.allow_hosts = list(&v),
+                "TAPIR_UPLOADS_DENY_HOSTS" => u.deny_hosts = list(&v),
                 "TAPIR_JOBS_RESULTS_DIR" => j.results_dir = PathBuf::from(v),
                 "TAPIR_SERVICE_TITLE" => m.title = v,
                 "TAPIR_SERVICE_DESCRIPTION" => m.description = v,
@@ -350,6 +405,14 @@ pub const ENV_KEYS: &[&str] = &[
     "TAPIR_LIMITS_MAXREC_HARD",
     "TAPIR_LIMITS_SYNC_TIMEOUT_SECS",
     "TAPIR_LIMITS_UPLOAD_MAX_BYTES",
+    "TAPIR_LIMITS_UPLOAD_MAX_ROWS",
+    "TAPIR_LIMITS_ASYNC_UPLOAD_MAX_BYTES",
+    "TAPIR_LIMITS_ASYNC_UPLOAD_MAX_ROWS",
+    "TAPIR_UPLOADS_FETCH_URLS",
+    "TAPIR_UPLOADS_FETCH_TIMEOUT_SECS",
+    "TAPIR_UPLOADS_DENY_PRIVATE",
+    "TAPIR_UPLOADS_ALLOW_HOSTS",
+    "TAPIR_UPLOADS_DENY_HOSTS",
     "TAPIR_JOBS_WORKERS",
     "TAPIR_JOBS_DURATION_DEFAULT_SECS",
     "TAPIR_JOBS_DURATION_MAX_SECS",

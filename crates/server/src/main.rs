@@ -11,6 +11,7 @@ mod exec;
 mod http;
 mod jobs;
 mod tap_schema;
+mod upload;
 mod vosi;
 
 use std::path::PathBuf;

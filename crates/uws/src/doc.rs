@@ -1,4 +1,5 @@
-//! The UWS 1.1 XML documents: a job, the job list, and a job's parameters and results.
+//! The UWS 1.1 XML documents: a job, the job list, and a job's parameters and results; and the
+//! ESA TAP+ job search document, whose jobs are written like the job document's root.
 //!
 //! Each writer appends a complete document to a `String`. The shapes follow the UWS 1.1 XSD and
 //! what the clients parse (CLIENTS.md): the prefixes are literally `uws:` and `xlink:` because
@@ -133,21 +134,60 @@ pub struct JobDoc<'a> {
 /// destruction, parameters, results, errorSummary?, jobInfo?. The root `<uws:job ...
 /// version="1.1">` declares uws, xlink and xsi (JB-05: without `version` a client assumes 1.0).
 pub fn write_job(doc: &JobDoc<'_>, out: &mut String) {
+    out.push_str(XML_DECL);
+    job_element(doc, JobForm::Document, out);
+}
+
+/// One job of the ESA TAP+ job search (`{base}/jobs/async`): a `<uws:job>` element, to be
+/// written between [`job_list_start`] and [`job_list_end`], which give that document the root
+/// TapPlus's `search_async_jobs` accepts (its parser only looks for the `uws:`-prefixed job
+/// elements, and a job starts at `uws:jobId`). The children are those of [`write_job`], in its
+/// order; `metadata_only` leaves out parameters, results, errorSummary and jobInfo (what ESA's
+/// `metadata_only=true` asks for). The job's `name` is written as `<uws:name>` after
+/// destruction, where TapPlus reads a job's name from: that element is not in the UWS schema,
+/// so it belongs to this ESA document only, never to [`write_job`]'s.
+pub fn job_search_entry(doc: &JobDoc<'_>, name: Option<&str>, metadata_only: bool, out: &mut String) {
+    job_element(doc, JobForm::Searched { name, metadata_only }, out);
+}
+
+/// Where a `uws:job` element stands.
+#[derive(Clone, Copy)]
+enum JobForm<'a> {
+    /// The root of the UWS job document.
+    Document,
+    /// Inside the ESA job search document.
+    Searched {
+        name: Option<&'a str>,
+        metadata_only: bool,
+    },
+}
+
+/// A `<uws:job>` element: the root of a job document, or one job of a search.
+fn job_element(doc: &JobDoc<'_>, form: JobForm<'_>, out: &mut String) {
+    let (depth, root, name, full) = match form {
+        JobForm::Document => (0, true, None, true),
+        JobForm::Searched { name, metadata_only } => (1, false, name, !metadata_only),
+    };
     let info: Vec<&(&str, &str)> = doc
         .job_info
         .iter()
-        .filter(|(name, _)| is_plain_name(name))
+        .filter(|(name, _)| full && is_plain_name(name))
         .collect();
-    out.push_str(XML_DECL);
+    indent(out, depth);
     out.push_str("<uws:job");
-    out.push_str(NAMESPACES);
+    if root {
+        out.push_str(NAMESPACES);
+    }
     if !info.is_empty() {
         out.push_str(" xmlns:tapir=\"");
         out.push_str(JOB_INFO_NAMESPACE);
         out.push('"');
     }
-    out.push_str(" version=\"1.1\">\n");
-    let line = Some(1);
+    if root {
+        out.push_str(" version=\"1.1\"");
+    }
+    out.push_str(">\n");
+    let line = Some(depth + 1);
     text_element(out, line, "jobId", doc.job_id);
     if let Some(run_id) = doc.run_id {
         text_element(out, line, "runId", run_id);
@@ -165,10 +205,16 @@ pub fn write_job(doc: &JobDoc<'_>, out: &mut String) {
         push_u64(o, doc.execution_duration.min(XS_INT_MAX))
     });
     time_element(out, line, "destruction", doc.destruction);
-    parameters_element(doc.parameters, 1, false, out);
-    results_element(doc.results, 1, false, out);
-    if let Some(error) = &doc.error {
-        out.push_str("  <uws:errorSummary type=\"");
+    if let Some(name) = name {
+        text_element(out, line, "name", name);
+    }
+    if full {
+        parameters_element(doc.parameters, depth + 1, false, out);
+        results_element(doc.results, depth + 1, false, out);
+    }
+    if let Some(error) = doc.error.as_ref().filter(|_| full) {
+        indent(out, depth + 1);
+        out.push_str("<uws:errorSummary type=\"");
         out.push_str(error.error_type.as_str());
         out.push_str("\" hasDetail=\"");
         out.push_str(if error.has_detail { "true" } else { "false" });
@@ -177,9 +223,11 @@ pub fn write_job(doc: &JobDoc<'_>, out: &mut String) {
         out.push_str("</uws:errorSummary>\n");
     }
     if !info.is_empty() {
-        out.push_str("  <uws:jobInfo>\n");
+        indent(out, depth + 1);
+        out.push_str("<uws:jobInfo>\n");
         for (name, value) in info {
-            out.push_str("    <tapir:");
+            indent(out, depth + 2);
+            out.push_str("<tapir:");
             out.push_str(name);
             out.push('>');
             escape(value, false, out);
@@ -187,8 +235,10 @@ pub fn write_job(doc: &JobDoc<'_>, out: &mut String) {
             out.push_str(name);
             out.push_str(">\n");
         }
-        out.push_str("  </uws:jobInfo>\n");
+        indent(out, depth + 1);
+        out.push_str("</uws:jobInfo>\n");
     }
+    indent(out, depth);
     out.push_str("</uws:job>\n");
 }
 
@@ -715,6 +765,113 @@ mod tests {
             out,
             format!("{XML_DECL}<uws:jobs {ROOT_NS} version=\"1.1\">\n</uws:jobs>\n")
         );
+    }
+
+    #[test]
+    fn job_search_entries() {
+        let params = [Parameter {
+            id: "JOBNAME",
+            value: "survey <1>",
+            by_reference: false,
+        }];
+        let results = [ResultRef {
+            id: "result",
+            href: "https://h/tap/async/k7q2m9x4/results/result",
+            mime_type: Some("text/csv"),
+            size: Some(12),
+        }];
+        let doc = JobDoc {
+            phase: Phase::Completed,
+            destruction: Some(t(1_710_237_958_120)),
+            parameters: &params,
+            results: &results,
+            job_info: &[("rows", "3")],
+            ..minimal()
+        };
+        let mut out = String::new();
+        job_list_start(&mut out);
+        job_search_entry(&doc, Some("survey <1>"), false, &mut out);
+        job_list_end(&mut out);
+        let expected = format!(
+            "{XML_DECL}<uws:jobs {ROOT_NS} version=\"1.1\">\n  \
+             <uws:job xmlns:tapir=\"http://tapir.dev/xml/jobinfo\">\n    \
+             <uws:jobId>k7q2m9x4</uws:jobId>\n    \
+             <uws:ownerId xsi:nil=\"true\"/>\n    \
+             <uws:phase>COMPLETED</uws:phase>\n    \
+             <uws:quote xsi:nil=\"true\"/>\n    \
+             <uws:creationTime>2024-03-05T10:05:58.120Z</uws:creationTime>\n    \
+             <uws:startTime xsi:nil=\"true\"/>\n    \
+             <uws:endTime xsi:nil=\"true\"/>\n    \
+             <uws:executionDuration>0</uws:executionDuration>\n    \
+             <uws:destruction>2024-03-12T10:05:58.120Z</uws:destruction>\n    \
+             <uws:name>survey &lt;1&gt;</uws:name>\n    \
+             <uws:parameters>\n      \
+             <uws:parameter id=\"jobname\">survey &lt;1&gt;</uws:parameter>\n    \
+             </uws:parameters>\n    \
+             <uws:results>\n      \
+             <uws:result id=\"result\" xlink:href=\"https://h/tap/async/k7q2m9x4/results/result\" \
+             mime-type=\"text/csv\" size=\"12\"/>\n    \
+             </uws:results>\n    \
+             <uws:jobInfo>\n      \
+             <tapir:rows>3</tapir:rows>\n    \
+             </uws:jobInfo>\n  \
+             </uws:job>\n\
+             </uws:jobs>\n"
+        );
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn metadata_only_leaves_out_parameters_results_error_and_info() {
+        let params = [Parameter {
+            id: "QUERY",
+            value: "SELECT 1",
+            by_reference: false,
+        }];
+        let doc = JobDoc {
+            phase: Phase::Error,
+            parameters: &params,
+            error: Some(ErrorSummary {
+                error_type: ErrorType::Fatal,
+                has_detail: true,
+                message: "boom",
+            }),
+            job_info: &[("rows", "3")],
+            ..minimal()
+        };
+        let mut out = String::new();
+        job_search_entry(&doc, Some("n"), true, &mut out);
+        assert!(
+            out.starts_with("  <uws:job>\n    <uws:jobId>k7q2m9x4</uws:jobId>\n"),
+            "{out}"
+        );
+        assert!(out.contains("\n    <uws:phase>ERROR</uws:phase>\n"), "{out}");
+        assert!(
+            out.ends_with(
+                "\n    <uws:destruction xsi:nil=\"true\"/>\n    <uws:name>n</uws:name>\n  </uws:job>\n"
+            ),
+            "the name follows destruction, and nothing follows the name: {out}"
+        );
+        for absent in [
+            "parameter",
+            "results",
+            "errorSummary",
+            "jobInfo",
+            "tapir",
+            "xmlns",
+            "version",
+        ] {
+            assert!(!out.contains(absent), "{absent}: {out}");
+        }
+        out.clear();
+        job_search_entry(&doc, None, false, &mut out);
+        assert!(
+            out.contains("<uws:errorSummary type=\"fatal\" hasDetail=\"true\">"),
+            "{out}"
+        );
+        assert!(!out.contains("uws:name"), "{out}");
+        // The UWS job document never carries the ESA name.
+        assert!(!job(&doc).contains("uws:name"));
     }
 
     #[test]

@@ -11,8 +11,11 @@
 //!   `PHASE=RUN|ABORT` does ([`client_action`]).
 //! * [`time`]: [`UtcTime`], milliseconds since the epoch, written as
 //!   `YYYY-MM-DDThh:mm:ss.sssZ` and read from every DALI timestamp form.
-//! * [`doc`]: the `uws:job`, `uws:jobs`, `uws:parameters` and `uws:results` documents.
+//! * [`doc`]: the `uws:job`, `uws:jobs`, `uws:parameters` and `uws:results` documents, and the
+//!   jobs of ESA's job search.
 //! * [`filter`]: the `PHASE`, `AFTER` and `LAST` filters of the job list.
+//! * [`search`]: ESA TAP+'s job search (`jobname`, `phaseid`, `offset`, `limit`, `order`) and
+//!   the `JOB_IDS` list of its `deletejobs`.
 //! * [`limits`]: the granted executionDuration and destruction time.
 //! * [`id`]: unguessable, URL-safe job ids.
 //!
@@ -30,16 +33,18 @@ pub mod filter;
 pub mod id;
 pub mod limits;
 pub mod phase;
+pub mod search;
 pub mod time;
 
 pub use doc::{
-    job_list_end, job_list_entry, job_list_start, write_job, write_job_list, write_parameters, write_results,
-    ErrorSummary, ErrorType, JobDoc, JobRef, Parameter, ResultRef,
+    job_list_end, job_list_entry, job_list_start, job_search_entry, write_job, write_job_list,
+    write_parameters, write_results, ErrorSummary, ErrorType, JobDoc, JobRef, Parameter, ResultRef,
 };
 pub use filter::{FilterError, JobFilter};
 pub use id::{job_id_from_bytes, looks_like_job_id};
 pub use limits::Policy;
 pub use phase::{client_action, Action, Actor, Phase, TransitionError, UnknownPhase};
+pub use search::{job_id_list, Direction, JobSearch, NameFilter, SearchError, SortColumn, SortKey};
 pub use time::{TimeError, TimeProblem, UtcTime};
 
 /// How many characters of a client's input an error message quotes.

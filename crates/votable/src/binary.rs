@@ -8,10 +8,12 @@ use crate::Datatype;
 /// widths, with `A` one byte per character).
 pub(crate) fn element_size(datatype: Datatype) -> usize {
     match datatype {
-        Datatype::Boolean | Datatype::Char | Datatype::UnsignedByte => 1,
+        // `bit` arrays are packed, eight to a byte; this is the size of a scalar.
+        Datatype::Boolean | Datatype::Char | Datatype::UnsignedByte | Datatype::Bit => 1,
         Datatype::Short | Datatype::UnicodeChar => 2,
         Datatype::Int | Datatype::Float => 4,
-        Datatype::Long | Datatype::Double => 8,
+        Datatype::Long | Datatype::Double | Datatype::FloatComplex => 8,
+        Datatype::DoubleComplex => 16,
     }
 }
 

@@ -91,6 +91,16 @@ impl Column {
             None | Some("") => (Shape::Scalar, Vec::new()),
             Some(text) => parse_arraysize(text).ok_or_else(invalid)?,
         };
+        if matches!(
+            field.datatype,
+            Datatype::Bit | Datatype::FloatComplex | Datatype::DoubleComplex
+        ) {
+            return Err(Error::UnsupportedField {
+                column: index + 1,
+                name: field.name.clone(),
+                reason: "bit and complex datatypes are read from uploads but never written",
+            });
+        }
         let is_text = matches!(field.datatype, Datatype::Char | Datatype::UnicodeChar);
         if is_text && field.arraysize.as_deref().is_some_and(|a| a.contains('x')) {
             return Err(Error::UnsupportedField {
@@ -246,7 +256,7 @@ impl Column {
 
 /// Parses `n`, `n*`, `*` and `AxBx...` with only the last dimension variable (DT-01).
 /// Returns the shape and the list of fixed dimensions (empty for 1-D arrays).
-fn parse_arraysize(text: &str) -> Option<(Shape, Vec<usize>)> {
+pub(crate) fn parse_arraysize(text: &str) -> Option<(Shape, Vec<usize>)> {
     let parts: Vec<&str> = text.split('x').map(str::trim).collect();
     let last = parts.len() - 1;
     let mut fixed = Vec::with_capacity(parts.len());

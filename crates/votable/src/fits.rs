@@ -237,6 +237,10 @@ fn type_letter(datatype: Datatype) -> char {
         Datatype::Double => 'D',
         Datatype::UnsignedByte => 'B',
         Datatype::Char | Datatype::UnicodeChar => 'A',
+        // The FITS letters, for completeness: `Column::from_field` refuses these fields.
+        Datatype::Bit => 'X',
+        Datatype::FloatComplex => 'C',
+        Datatype::DoubleComplex => 'M',
     }
 }
 

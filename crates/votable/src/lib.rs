@@ -1,4 +1,4 @@
-//! Streaming writers for TAP query results.
+//! Streaming writers for TAP query results, and the reader for uploaded tables.
 //!
 //! The server reads a result from PostgreSQL row by row and hands each row to a [`ResultWriter`],
 //! which appends the encoded bytes to a caller-owned `Vec<u8>`. The caller flushes that buffer to
@@ -19,6 +19,12 @@
 //! let text = String::from_utf8(out).unwrap();
 //! assert!(text.contains("<TR><TD>7</TD><TD>266.25</TD></TR>\n<TR><TD>8</TD><TD/></TR>\n"));
 //! ```
+//!
+//! # Reading uploads
+//!
+//! The one way in: [`read_upload`] turns an uploaded VOTable (TABLEDATA, BINARY, BINARY2) or
+//! CSV file into column metadata and PostgreSQL `COPY` text for a temporary table (TAP
+//! `UPLOAD`). The [`read`] module documents the type mapping and the null rules.
 //!
 //! # Formats
 //!
@@ -70,6 +76,7 @@ mod fits;
 mod format;
 mod html;
 mod json;
+pub mod read;
 mod text;
 mod textfmt;
 mod votable;
@@ -81,15 +88,20 @@ pub use crate::format::{
 };
 pub use crate::html::HtmlWriter;
 pub use crate::json::JsonWriter;
+pub use crate::read::{
+    read_csv, read_upload, read_votable, ReadError, ReadLimits, SqlType, UploadColumn, UploadTable,
+};
 pub use crate::text::TextWriter;
 pub use crate::votable::{error_document, write_error_document, VOTableWriter};
 
 use std::io::{Seek, SeekFrom, Write};
 
-/// A VOTable primitive datatype, as found in `TAP_SCHEMA.columns.datatype`.
+/// A VOTable primitive datatype, as found in `TAP_SCHEMA.columns.datatype` and in uploaded FIELDs.
 ///
-/// `bit`, `floatComplex` and `doubleComplex` are left out: no PostgreSQL type maps to them and
-/// the ADQL translator never produces them.
+/// All twelve VOTable primitives are here because the upload reader ([`read_upload`]) must
+/// recognise whatever a client sends. The writers refuse `bit`, `floatComplex` and
+/// `doubleComplex` in `begin` ([`Error::UnsupportedField`]): no PostgreSQL type maps to them,
+/// so no result column has them (uploads store them as `boolean` and `text`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Datatype {
     /// `boolean`: `T`/`F` in TABLEDATA, one byte in the binary forms.
@@ -111,6 +123,12 @@ pub enum Datatype {
     UnicodeChar,
     /// `unsignedByte`: bytes (`bytea` as an array, BLOB).
     UnsignedByte,
+    /// `bit`: packed most significant bit first in the binary forms. Read only.
+    Bit,
+    /// `floatComplex`: two IEEE singles (real, imaginary). Read only.
+    FloatComplex,
+    /// `doubleComplex`: two IEEE doubles (real, imaginary). Read only.
+    DoubleComplex,
 }
 
 impl Datatype {
@@ -126,14 +144,20 @@ impl Datatype {
             Datatype::Char => "char",
             Datatype::UnicodeChar => "unicodeChar",
             Datatype::UnsignedByte => "unsignedByte",
+            Datatype::Bit => "bit",
+            Datatype::FloatComplex => "floatComplex",
+            Datatype::DoubleComplex => "doubleComplex",
         }
     }
 
     /// Parses a VOTable datatype name, case-insensitively, so the server can map
     /// `TAP_SCHEMA.columns.datatype` strings without its own table.
     pub fn from_name(name: &str) -> Option<Datatype> {
-        const ALL: [Datatype; 9] = [
+        const ALL: [Datatype; 12] = [
             Datatype::Boolean,
+            Datatype::Bit,
+            Datatype::FloatComplex,
+            Datatype::DoubleComplex,
             Datatype::Short,
             Datatype::Int,
             Datatype::Long,

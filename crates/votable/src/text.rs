@@ -103,7 +103,9 @@ fn width_hint(col: &Column) -> usize {
         Datatype::Long | Datatype::Double => 20,
         Datatype::Float => 13,
         Datatype::UnsignedByte => 3,
-        Datatype::Char | Datatype::UnicodeChar => 1,
+        Datatype::Char | Datatype::UnicodeChar | Datatype::Bit => 1,
+        // Never reached: `Column::from_field` refuses complex fields.
+        Datatype::FloatComplex | Datatype::DoubleComplex => 27,
     };
     let text = matches!(col.datatype, Datatype::Char | Datatype::UnicodeChar);
     let hint = match col.shape {

@@ -19,6 +19,16 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         include_str!("../../../../migrations/0002_tap_schema.sql"),
     ),
     (3, "jobs", include_str!("../../../../migrations/0003_jobs.sql")),
+    (
+        4,
+        "job_names",
+        include_str!("../../../../migrations/0004_job_names.sql"),
+    ),
+    (
+        5,
+        "job_uploads",
+        include_str!("../../../../migrations/0005_job_uploads.sql"),
+    ),
 ];
 
 /// Advisory lock keys (arbitrary constants: "tapir" plus a number).

@@ -34,6 +34,8 @@ pub struct QueryRun<'a> {
     pub role: Option<&'a str>,
     /// The ADQL text, echoed in an INFO of the result.
     pub adql: &'a str,
+    /// Further INFOs for the result (name, value): e.g. how upload columns were renamed.
+    pub notes: &'a [(String, String)],
 }
 
 /// Where encoded bytes go. `send` returns false when the consumer has gone away.
@@ -195,7 +197,9 @@ async fn run_in_transaction<S: Sink>(
     }
 
     let mut buf = Vec::with_capacity(CHUNK + 4096);
-    let infos = [("QUERY", q.adql)];
+    let mut infos: Vec<(&str, &str)> = Vec::with_capacity(1 + q.notes.len());
+    infos.push(("QUERY", q.adql));
+    infos.extend(q.notes.iter().map(|(n, v)| (n.as_str(), v.as_str())));
     let meta = TableMeta::new(&fields).with_infos(&infos);
     if let Err(e) = writer.begin(&mut buf, &meta) {
         return reject(

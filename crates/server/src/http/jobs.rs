@@ -92,7 +92,7 @@ fn required<'a>(params: &'a Params, name: &str, what: &str) -> Result<&'a str, T
 
 /// Parameters in a job request's query string and body.
 async fn params_of(state: &AppState, req: Request) -> Result<Params, TapError> {
-    read_params(state, req).await
+    read_params(req, state.config.limits.async_upload_max_bytes).await
 }
 
 // ----- the job list ----------------------------------------------------------------------
@@ -151,11 +151,14 @@ pub async fn create(State(state): State<Arc<AppState>>, req: Request) -> Result<
     let policy = &state.jobs.policy;
     let created = UtcTime::now();
     let id = crate::jobs::new_id();
+    let parts = std::mem::take(&mut params.file_parts);
     let pairs = params.into_pairs();
     let quote = crate::jobs::quote::quote(&state, &pairs, created).await;
+    // With uploaded files the job is queued only once they are stored, so that no worker can
+    // start it without them.
     let job = store::NewJob {
         id: &id,
-        phase,
+        phase: if parts.is_empty() { phase } else { Phase::Pending },
         creation_time: created,
         execution_duration: policy.grant_duration(duration),
         destruction: policy.grant_destruction(created, requested_destruction),
@@ -164,7 +167,17 @@ pub async fn create(State(state): State<Arc<AppState>>, req: Request) -> Result<
     };
     let client = store_client(&state).await?;
     store::insert(&client, &job).await.map_err(store_error)?;
-    tracing::info!(job = %id, phase = %phase, "job created");
+    if !parts.is_empty() {
+        crate::jobs::uploads::save(&client, &id, &parts)
+            .await
+            .map_err(store_error)?;
+        if phase == Phase::Queued {
+            store::set_phase(&client, &id, Phase::Pending, Phase::Queued)
+                .await
+                .map_err(store_error)?;
+        }
+    }
+    tracing::info!(job = %id, phase = %phase, files = parts.len(), "job created");
     Ok(see_other(job_url(&state, &id)))
 }
 
@@ -182,15 +195,60 @@ fn parse_instant(name: &str, v: &str) -> Result<UtcTime, TapError> {
 
 // ----- one job ---------------------------------------------------------------------------
 
-fn param_refs(params: &[(String, String)]) -> Vec<uws::Parameter<'_>> {
-    params
+/// The parameters as a job document shows them: one entry per name, since ids must be unique
+/// (taplint checks it), with repeated values (several UPLOADs) joined by `;`, the TAP 1.0 form
+/// that means the same.
+fn shown_params(params: &[(String, String)]) -> Vec<(String, String)> {
+    let mut shown: Vec<(String, String)> = Vec::with_capacity(params.len());
+    for (k, v) in params {
+        match shown.iter_mut().find(|(s, _)| s.eq_ignore_ascii_case(k)) {
+            Some((_, joined)) => {
+                joined.push(';');
+                joined.push_str(v);
+            }
+            None => shown.push((k.clone(), v.clone())),
+        }
+    }
+    shown
+}
+
+/// The job's parameters, then its uploaded files by reference (UP-06).
+fn all_param_refs<'a>(
+    params: &'a [(String, String)],
+    parts: &'a [String],
+    urls: &'a [String],
+) -> Vec<uws::Parameter<'a>> {
+    let values = params.iter().map(|(k, v)| uws::Parameter {
+        id: k,
+        value: v,
+        by_reference: false,
+    });
+    let files = parts.iter().zip(urls).map(|(p, u)| uws::Parameter {
+        id: p,
+        value: u,
+        by_reference: true,
+    });
+    values.chain(files).collect()
+}
+
+fn part_urls(state: &AppState, id: &str, parts: &[String]) -> Vec<String> {
+    parts
         .iter()
-        .map(|(k, v)| uws::Parameter {
-            id: k,
-            value: v,
-            by_reference: false,
+        .map(|p| {
+            let escaped: String = form_urlencoded::byte_serialize(p.as_bytes()).collect();
+            format!("{}/parameters/{escaped}", job_url(state, id))
         })
         .collect()
+}
+
+/// The names of the files uploaded with a job.
+async fn uploaded_parts(client: &tokio_postgres::Client, id: &str) -> Result<Vec<String>, TapError> {
+    Ok(crate::jobs::uploads::list(client, id)
+        .await
+        .map_err(store_error)?
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect())
 }
 
 /// A COMPLETED job has its one result, `result` (AS-01, PH-04); other phases have none.
@@ -206,9 +264,18 @@ fn result_refs<'a>(job: &'a Job, href: &'a str) -> Vec<uws::ResultRef<'a>> {
     }
 }
 
-/// The job document (JB-04 order and nil rules, written by the `uws` crate).
-fn job_document(state: &AppState, job: &Job) -> String {
-    let params = param_refs(&job.params);
+/// The `uws` view of a stored job, handed to `write`: what every job document shows
+/// (parameters with lower-case ids and uploaded files by reference, the result of a COMPLETED
+/// job, the message of an ERROR or ABORTED one). `/async/{id}` and ESA's `/jobs/async` share it.
+pub(super) fn with_job_doc<R>(
+    state: &AppState,
+    job: &Job,
+    parts: &[String],
+    write: impl FnOnce(&uws::JobDoc<'_>) -> R,
+) -> R {
+    let urls = part_urls(state, &job.id, parts);
+    let shown = shown_params(&job.params);
+    let params = all_param_refs(&shown, parts, &urls);
     let href = format!("{}/results/result", job_url(state, &job.id));
     let results = result_refs(job, &href);
     let error = match (job.phase, &job.error_message) {
@@ -219,26 +286,28 @@ fn job_document(state: &AppState, job: &Job) -> String {
         }),
         _ => None,
     };
+    write(&uws::JobDoc {
+        job_id: &job.id,
+        run_id: job.run_id.as_deref(),
+        owner_id: job.owner_id.as_deref(),
+        phase: job.phase,
+        quote: job.quote,
+        creation_time: job.creation_time,
+        start_time: job.start_time,
+        end_time: job.end_time,
+        execution_duration: job.execution_duration,
+        destruction: Some(job.destruction),
+        parameters: &params,
+        results: &results,
+        error,
+        job_info: &[],
+    })
+}
+
+/// The job document (JB-04 order and nil rules, written by the `uws` crate).
+fn job_document(state: &AppState, job: &Job, parts: &[String]) -> String {
     let mut out = String::with_capacity(2048);
-    uws::write_job(
-        &uws::JobDoc {
-            job_id: &job.id,
-            run_id: job.run_id.as_deref(),
-            owner_id: job.owner_id.as_deref(),
-            phase: job.phase,
-            quote: job.quote,
-            creation_time: job.creation_time,
-            start_time: job.start_time,
-            end_time: job.end_time,
-            execution_duration: job.execution_duration,
-            destruction: Some(job.destruction),
-            parameters: &params,
-            results: &results,
-            error,
-            job_info: &[],
-        },
-        &mut out,
-    );
+    with_job_doc(state, job, parts, |doc| uws::write_job(doc, &mut out));
     out
 }
 
@@ -272,15 +341,16 @@ pub async fn job(
     let mut events = state.jobs.hub.subscribe();
     let client = store_client(&state).await?;
     let mut job = load(&client, &id).await?;
+    let parts = uploaded_parts(&client, &id).await?;
+    // Do not hold a pooled connection while blocked.
+    drop(client);
     if let Some(secs) = wait {
         let blocks = job.phase.is_active() && only_in.is_none_or(|p| p == job.phase);
         if blocks && secs > 0 {
-            // Do not hold a pooled connection while blocked.
-            drop(client);
             job = wait_for_change(&state, &id, job, &mut events, Duration::from_secs(secs)).await?;
         }
     }
-    Ok(xml(job_document(&state, &job)))
+    Ok(xml(job_document(&state, &job, &parts)))
 }
 
 /// Block until the job's phase differs from `job.phase`, the time is up, or the process stops.
@@ -476,10 +546,31 @@ pub async fn parameters(
 ) -> Result<Response, TapError> {
     let client = store_client(&state).await?;
     let job = load(&client, &id).await?;
-    let params = param_refs(&job.params);
+    let parts = uploaded_parts(&client, &id).await?;
+    let urls = part_urls(&state, &id, &parts);
+    let shown = shown_params(&job.params);
+    let params = all_param_refs(&shown, &parts, &urls);
     let mut out = String::new();
     uws::write_parameters(&params, &mut out);
     Ok(xml(out))
+}
+
+/// `GET /async/{id}/parameters/{part}`: an uploaded file of the job, as it was sent (UP-06).
+pub async fn parameter_file(
+    State(state): State<Arc<AppState>>,
+    Path((id, part)): Path<(String, String)>,
+) -> Result<Response, TapError> {
+    let client = store_client(&state).await?;
+    load(&client, &id).await?;
+    match crate::jobs::uploads::one(&client, &id, &part)
+        .await
+        .map_err(store_error)?
+    {
+        Some(data) => Ok(([(header::CONTENT_TYPE, "application/octet-stream")], data).into_response()),
+        None => Err(TapError::not_found(format!(
+            "job {id} has no uploaded file '{part}'"
+        ))),
+    }
 }
 
 /// `POST /async/{id}/parameters` (JB-03): PENDING only; a repeated single-valued parameter
@@ -494,6 +585,13 @@ pub async fn parameters_post(
     let job = load(&client, &id).await?;
     if job.phase != Phase::Pending {
         return changed(&state, &job, "parameters", false);
+    }
+    let mut later = later;
+    let parts = std::mem::take(&mut later.file_parts);
+    if !parts.is_empty() {
+        crate::jobs::uploads::save(&client, &id, &parts)
+            .await
+            .map_err(store_error)?;
     }
     let mut params = Params::from_pairs(job.params.clone());
     params.merge(later);
@@ -652,6 +750,19 @@ fn byte_range(header: &str, len: u64) -> Range {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeated_parameters_are_shown_once() {
+        let p = |k: &str, v: &str| (k.to_string(), v.to_string());
+        assert_eq!(
+            shown_params(&[
+                p("UPLOAD", "a,param:x"),
+                p("QUERY", "q"),
+                p("UPLOAD", "b,param:y")
+            ]),
+            vec![p("UPLOAD", "a,param:x;b,param:y"), p("QUERY", "q")]
+        );
+    }
 
     #[test]
     fn byte_ranges() {

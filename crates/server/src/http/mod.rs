@@ -5,6 +5,7 @@
 //! it), CORS is open and gzip is used when the client accepts it.
 
 pub mod error;
+mod esa;
 mod jobs;
 mod metrics;
 pub mod params;
@@ -18,7 +19,7 @@ use std::sync::{Arc, RwLock};
 use anyhow::Context;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, Uri};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::serve::ListenerExt;
 use axum::Router;
 use tower::Layer;
@@ -109,9 +110,13 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/async/{id}/parameters",
             get(jobs::parameters).post(jobs::parameters_post),
         )
+        .route("/async/{id}/parameters/{part}", get(jobs::parameter_file))
         .route("/async/{id}/results", get(jobs::results))
         .route("/async/{id}/results/result", get(jobs::result))
         .route("/async/{id}/error", get(jobs::error))
+        // ESA TAP+ job search and deletion (astroquery's search_async_jobs, remove_jobs).
+        .route("/jobs/{list}", get(esa::jobs))
+        .route("/deletejobs", post(esa::delete_jobs))
         .route("/capabilities", get(resources::capabilities))
         .route("/availability", get(resources::availability))
         .route("/tables", get(resources::tables))

@@ -21,13 +21,20 @@ const SINGLE_VALUED: &[&str] = &[
     "REQUEST",
 ];
 
+/// A file part of a multipart body: the content of an inline upload (`UPLOAD=t,param:NAME`,
+/// UP-03).
+#[derive(Debug, Clone)]
+pub struct FilePart {
+    pub name: String,
+    pub data: Bytes,
+}
+
 /// The parameters of one request, names upper-cased, in arrival order.
 #[derive(Debug, Clone, Default)]
 pub struct Params {
     pairs: Vec<(String, String)>,
-    /// Names of multipart file parts (inline uploads); their content is not kept until
-    /// uploads are supported.
-    pub file_parts: Vec<String>,
+    /// The multipart file parts, in arrival order.
+    pub file_parts: Vec<FilePart>,
 }
 
 impl Params {
@@ -90,6 +97,15 @@ impl Params {
         self.file_parts.extend(later.file_parts);
     }
 
+    /// The file part `param:NAME` refers to: the exact name, else the only one equal to it
+    /// ignoring case.
+    pub fn file_part(&self, name: &str) -> Option<&FilePart> {
+        self.file_parts
+            .iter()
+            .find(|f| f.name == name)
+            .or_else(|| self.file_parts.iter().find(|f| f.name.eq_ignore_ascii_case(name)))
+    }
+
     /// The value of a single-valued parameter.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.pairs
@@ -126,6 +142,7 @@ impl Params {
         })?;
         let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
         let mut mp = multer::Multipart::new(stream, boundary);
+        let mut file_bytes: u64 = self.file_parts.iter().map(|f| f.data.len() as u64).sum();
         loop {
             let field = match mp.next_field().await {
                 Ok(Some(f)) => f,
@@ -139,13 +156,13 @@ impl Params {
                 .await
                 .map_err(|e| TapError::bad_request(format!("malformed multipart part '{name}': {e}")))?;
             if is_file {
-                if data.len() as u64 > max_bytes {
+                file_bytes += data.len() as u64;
+                if file_bytes > max_bytes {
                     return Err(TapError::too_large(format!(
-                        "the file '{name}' has {} bytes; the limit is {max_bytes}",
-                        data.len()
+                        "the uploaded files have more than {max_bytes} bytes, the limit of this service"
                     )));
                 }
-                self.file_parts.push(name);
+                self.file_parts.push(FilePart { name, data });
             } else {
                 let value = String::from_utf8(data.to_vec())
                     .map_err(|_| TapError::bad_request(format!("parameter {name} is not UTF-8 text")))?;
@@ -232,6 +249,7 @@ mod tests {
             .await
             .expect("parsed");
         assert_eq!(p.get("query"), Some("SELECT 1"));
-        assert_eq!(p.file_parts, vec!["t".to_string()]);
+        assert_eq!(p.file_parts.len(), 1);
+        assert_eq!(p.file_part("T").map(|f| &f.data[..]), Some(&b"<VOTABLE/>"[..]));
     }
 }

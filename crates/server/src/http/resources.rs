@@ -32,7 +32,7 @@ pub async fn capabilities(State(state): State<Arc<AppState>>) -> Response {
         &state.config,
         &served.tap_schema,
         &state.udfs,
-        false,
+        true,
     ))
 }
 

@@ -15,12 +15,14 @@ use super::params::Params;
 use super::AppState;
 use crate::exec::file::FileOutcome;
 use crate::exec::{self, Outcome, QueryRun, Sink};
+use crate::upload;
 
 /// Chunks in flight between the query task and the HTTP body: back-pressure beyond that.
 const CHANNEL_DEPTH: usize = 4;
 
 /// Read every parameter of a request: the query string, then a urlencoded or multipart body.
-pub async fn read_params(state: &AppState, req: Request) -> Result<Params, TapError> {
+/// `max_upload` bounds the file parts (inline uploads); the body may have 1 MiB more.
+pub async fn read_params(req: Request, max_upload: u64) -> Result<Params, TapError> {
     let mut params = Params::default();
     if let Some(q) = req.uri().query() {
         params.add_urlencoded(q.as_bytes())?;
@@ -31,7 +33,7 @@ pub async fn read_params(state: &AppState, req: Request) -> Result<Params, TapEr
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let limit = usize::try_from(state.config.limits.upload_max_bytes)
+    let limit = usize::try_from(max_upload)
         .unwrap_or(usize::MAX)
         .saturating_add(1 << 20);
     let body = axum::body::to_bytes(req.into_body(), limit)
@@ -41,9 +43,7 @@ pub async fn read_params(state: &AppState, req: Request) -> Result<Params, TapEr
         return Ok(params);
     }
     if content_type.to_ascii_lowercase().starts_with("multipart/") {
-        params
-            .add_multipart(&content_type, body, state.config.limits.upload_max_bytes)
-            .await?;
+        params.add_multipart(&content_type, body, max_upload).await?;
     } else {
         params.add_urlencoded(&body)?;
     }
@@ -78,11 +78,6 @@ pub fn query_request(state: &AppState, params: &Params) -> Result<QueryRequest, 
         .filter(|q| !q.trim().is_empty())
         .ok_or_else(|| TapError::bad_request("the QUERY parameter is missing"))?
         .to_string();
-    if params.all("UPLOAD").next().is_some() {
-        return Err(TapError::bad_request(
-            "table uploads are not supported by this service yet",
-        ));
-    }
     // RESPONSEFORMAT is TAP 1.1's name; FORMAT the older one. When both come, RESPONSEFORMAT wins.
     let format_name = params
         .get("RESPONSEFORMAT")
@@ -153,13 +148,20 @@ async fn run_sync(
     id: u64,
     started: Instant,
 ) -> Result<Response, TapError> {
-    let params = read_params(state, req).await?;
+    let params = read_params(req, state.config.limits.upload_max_bytes).await?;
     let qr = query_request(state, &params)?;
+    let specs = upload::spec::parse(params.all("UPLOAD"))?;
+    let inline = |part: &str| inline_part(&params, part);
+    let uploads = upload::prepare(state, &specs, &inline, &qr.query, upload::Limits::sync(state)).await?;
     let translation = {
         let served = state.served();
-        adql::translate(&qr.query, &served.adql, &state.udfs)?
+        if uploads.is_empty() {
+            adql::translate(&qr.query, &served.adql, &state.udfs)?
+        } else {
+            adql::translate(&qr.query, &upload::catalog(&served.adql, &uploads), &state.udfs)?
+        }
     };
-    tracing::info!(request = id, maxrec = qr.maxrec, query = %qr.query, "sync query");
+    tracing::info!(request = id, maxrec = qr.maxrec, uploads = uploads.len(), query = %qr.query, "sync query");
     let client = state
         .sync_pool
         .get()
@@ -171,14 +173,27 @@ async fn run_sync(
     let content_type = qr.format.content_type.clone();
     let task_state = Arc::clone(state);
     tokio::spawn(async move {
+        let role = task_state.query_role.as_deref();
+        if !uploads.is_empty() {
+            if let Err(message) = upload::load(&client, &uploads, role).await {
+                upload::unload(&client).await;
+                let _ = ready_tx.send(Err(exec::QueryError {
+                    user_error: true,
+                    message,
+                }));
+                return;
+            }
+        }
+        let notes = upload::Ready::notes(&uploads);
         let mut writer = qr.format.writer();
         let run = QueryRun {
             sql: &translation.sql,
             columns: &translation.columns,
             maxrec: qr.maxrec,
             timeout,
-            role: task_state.query_role.as_deref(),
+            role,
             adql: &qr.query,
+            notes: &notes,
         };
         let outcome = if writer.needs_patch() {
             spooled(&task_state, &client, &run, writer.as_mut(), tx, ready_tx).await
@@ -186,6 +201,9 @@ async fn run_sync(
             let mut sink = ChannelSink(tx);
             exec::run(&client, &run, writer.as_mut(), &mut sink, ready_tx).await
         };
+        if !uploads.is_empty() {
+            upload::unload(&client).await;
+        }
         record(&task_state, id, started, &outcome);
     });
     match ready_rx.await {
@@ -199,6 +217,15 @@ async fn run_sync(
         Ok(Err(e)) => Err(TapError::internal(e.message)),
         Err(_) => Err(TapError::internal("the query task ended unexpectedly")),
     }
+}
+
+/// The content of the part `param:NAME` names: a file part, or (for clients that send the table
+/// as an ordinary field) a parameter of that name.
+pub(crate) fn inline_part(params: &Params, name: &str) -> Option<Bytes> {
+    params
+        .file_part(name)
+        .map(|f| f.data.clone())
+        .or_else(|| params.get(name).map(|v| Bytes::copy_from_slice(v.as_bytes())))
 }
 
 /// FITS and other patched formats: write to a spool file, patch its header, then send it.

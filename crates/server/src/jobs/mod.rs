@@ -10,6 +10,7 @@ pub mod hub;
 mod maintenance;
 pub mod quote;
 pub mod store;
+pub mod uploads;
 mod worker;
 
 use std::path::{Path, PathBuf};

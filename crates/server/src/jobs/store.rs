@@ -524,3 +524,180 @@ pub async fn existing(client: &Client, ids: &[&str]) -> Result<Vec<String>, DbEr
 
 /// The reaper's advisory lock key ("tapir" plus a number, like the others).
 const LOCK_REAP: i64 = 0x7461_7069_7200_0003;
+
+// ----- ESA TAP+ job search and deletion --------------------------------------------------
+
+/// A job found by [`search`], with its name (the JOBNAME parameter, from the generated column
+/// `job_name`).
+pub struct Found {
+    pub job: Job,
+    pub name: Option<String>,
+}
+
+/// The SQL of one sort column: fixed text chosen by the enum, never the client's words.
+fn sort_sql(column: uws::SortColumn) -> &'static str {
+    use uws::SortColumn as C;
+    match column {
+        C::CreationTime => "creation_time",
+        C::StartTime => "start_time",
+        C::EndTime => "end_time",
+        C::Destruction => "destruction",
+        C::Phase => "phase",
+        C::JobId => "job_id",
+        C::JobName => "job_name",
+        C::RunId => "run_id",
+        C::ExecutionDuration => "execution_duration",
+    }
+}
+
+/// The ORDER BY list of a search: its keys, then `job_id` so that equal keys still have one
+/// order and consecutive pages neither repeat nor skip jobs. Nullable columns sort their NULLs
+/// last in both directions (a job that never started is not "the latest"); NOT NULL columns
+/// get no NULLS clause, so that `creation_time DESC` can still walk `jobs_by_creation`.
+fn order_by(keys: &[uws::SortKey]) -> String {
+    use uws::SortColumn as C;
+    let mut sql = String::new();
+    for key in keys {
+        let column = key.column;
+        sql.push_str(sort_sql(column));
+        sql.push_str(match key.direction {
+            uws::Direction::Asc => " ASC",
+            uws::Direction::Desc => " DESC",
+        });
+        if matches!(column, C::StartTime | C::EndTime | C::JobName | C::RunId) {
+            sql.push_str(" NULLS LAST");
+        }
+        sql.push_str(", ");
+    }
+    sql.push_str("job_id");
+    sql
+}
+
+/// A name filter as an exact name or a LIKE pattern (with `\` escaping the pattern
+/// characters the client meant literally).
+fn name_terms(filter: Option<&uws::NameFilter>) -> (Option<String>, Option<String>) {
+    match filter {
+        None => (None, None),
+        Some(uws::NameFilter::Exact(name)) => (Some(name.clone()), None),
+        Some(uws::NameFilter::Wildcard(pieces)) => {
+            let mut pattern = String::new();
+            for (i, piece) in pieces.iter().enumerate() {
+                if i > 0 {
+                    pattern.push('%');
+                }
+                for c in piece.chars() {
+                    if matches!(c, '\\' | '%' | '_') {
+                        pattern.push('\\');
+                    }
+                    pattern.push(c);
+                }
+            }
+            (None, Some(pattern))
+        }
+    }
+}
+
+/// The ESA job search: the jobs that pass every filter, in the asked order, one page of them,
+/// in one statement. The client's values are all bound as parameters; the ORDER BY is built
+/// from [`sort_sql`]'s fixed names only.
+pub async fn search(client: &Client, search: &uws::JobSearch) -> Result<Vec<Found>, DbError> {
+    let phases: Vec<&str> = search.listed_phases().iter().map(|p| p.as_str()).collect();
+    let (exact, pattern) = name_terms(search.name.as_ref());
+    let sql = format!(
+        "SELECT {JOB_COLUMNS}, job_name FROM tapir.jobs \
+         WHERE phase = ANY($1) AND ($2::text IS NULL OR job_id = $2) \
+           AND ($3::text IS NULL OR job_name = $3) AND ($4::text IS NULL OR job_name LIKE $4) \
+         ORDER BY {} LIMIT $5 OFFSET $6",
+        order_by(&search.order)
+    );
+    let rows = client
+        .query(
+            &sql,
+            &[
+                &phases,
+                &search.job_id,
+                &exact,
+                &pattern,
+                &search.limit.map(i64_of),
+                &i64_of(search.offset),
+            ],
+        )
+        .await
+        .map_err(DbError::query("cannot search the jobs"))?;
+    rows.iter()
+        .map(|r| {
+            Ok(Found {
+                job: Job::from_row(r)?,
+                name: r.try_get(18)?,
+            })
+        })
+        .collect()
+}
+
+/// Remove the jobs with these ids, in one statement; returns the ids that existed (and are
+/// gone now). Running queries are cancelled by their process, which hears of the deletion.
+pub async fn delete_many(client: &Client, ids: &[&str]) -> Result<Vec<String>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = client
+        .query(
+            "DELETE FROM tapir.jobs WHERE job_id = ANY($1) RETURNING job_id",
+            &[&ids],
+        )
+        .await
+        .map_err(DbError::query("cannot delete the jobs"))?;
+    rows.iter().map(|r| r.try_get(0).map_err(DbError::from)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uws::{Direction, NameFilter, SortColumn, SortKey};
+
+    #[test]
+    fn order_by_uses_fixed_names_and_breaks_ties_by_id() {
+        assert_eq!(
+            order_by(&uws::JobSearch::default().order),
+            "creation_time DESC, job_id"
+        );
+        let keys = [
+            SortKey {
+                column: SortColumn::StartTime,
+                direction: Direction::Desc,
+            },
+            SortKey {
+                column: SortColumn::Phase,
+                direction: Direction::Asc,
+            },
+            SortKey {
+                column: SortColumn::JobName,
+                direction: Direction::Asc,
+            },
+        ];
+        assert_eq!(
+            order_by(&keys),
+            "start_time DESC NULLS LAST, phase ASC, job_name ASC NULLS LAST, job_id"
+        );
+        for c in SortColumn::ALL {
+            assert!(sort_sql(c).chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'));
+        }
+    }
+
+    #[test]
+    fn names_become_exact_terms_or_escaped_patterns() {
+        assert_eq!(name_terms(None), (None, None));
+        assert_eq!(
+            name_terms(Some(&NameFilter::parse("run_1"))),
+            (Some("run_1".into()), None)
+        );
+        assert_eq!(
+            name_terms(Some(&NameFilter::parse("run_1*"))),
+            (None, Some("run\\_1%".into()))
+        );
+        assert_eq!(
+            name_terms(Some(&NameFilter::parse("%a\\b*"))),
+            (None, Some("%a\\\\b%".into()))
+        );
+    }
+}

@@ -10,11 +10,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::store::{self, Claimed, Finish, StoredResult};
+use super::uploads;
 use super::{part_path, remove_quietly};
 use crate::exec::file::{run_to_file, FileOutcome};
 use crate::exec::{Outcome, QueryRun};
 use crate::http::params::Params;
 use crate::http::AppState;
+use crate::upload;
 
 /// How often an idle worker looks for work even without a notification.
 const POLL: Duration = Duration::from_secs(2);
@@ -61,7 +63,7 @@ enum Ended {
     Stopped,
 }
 
-async fn run_job(state: &AppState, job: Claimed) {
+async fn run_job(state: &Arc<AppState>, job: Claimed) {
     let jobs = &state.jobs;
     let started = Instant::now();
     jobs.hub.started(&job.id);
@@ -101,16 +103,68 @@ async fn run_job(state: &AppState, job: Claimed) {
     }
 }
 
-async fn execute(state: &AppState, job: &Claimed) -> Ended {
+/// The job's uploads: its stored files, fetched URLs, earlier results it names.
+async fn job_uploads(
+    state: &Arc<AppState>,
+    job: &Claimed,
+    params: &Params,
+    adql: &str,
+) -> Result<Vec<upload::Ready>, String> {
+    let specs = upload::spec::parse(params.all("UPLOAD")).map_err(|e| e.message)?;
+    let stored = if specs
+        .iter()
+        .any(|s| matches!(s.source, upload::Source::Inline(_)))
+    {
+        let client = state
+            .jobs
+            .store
+            .get()
+            .await
+            .map_err(|e| format!("the job store is not reachable: {e}"))?;
+        uploads::all(&client, &job.id).await.map_err(|e| e.to_string())?
+    } else {
+        Default::default()
+    };
+    let inline = |part: &str| {
+        stored
+            .get(part)
+            .cloned()
+            .or_else(|| {
+                stored
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(part))
+                    .map(|(_, v)| v.clone())
+            })
+            .or_else(|| {
+                params
+                    .get(part)
+                    .map(|v| bytes::Bytes::copy_from_slice(v.as_bytes()))
+            })
+    };
+    upload::prepare(state, &specs, &inline, adql, upload::Limits::async_job(state))
+        .await
+        .map_err(|e| e.message)
+}
+
+async fn execute(state: &Arc<AppState>, job: &Claimed) -> Ended {
     let jobs = &state.jobs;
     let params = Params::from_pairs(job.params.clone());
     let qr = match crate::http::sync::query_request(state, &params) {
         Ok(q) => q,
         Err(e) => return Ended::Error(e.message),
     };
+    let uploads = match job_uploads(state, job, &params, &qr.query).await {
+        Ok(u) => u,
+        Err(message) => return Ended::Error(message),
+    };
     let translation = {
         let served = state.served();
-        match adql::translate(&qr.query, &served.adql, &state.udfs) {
+        let result = if uploads.is_empty() {
+            adql::translate(&qr.query, &served.adql, &state.udfs)
+        } else {
+            adql::translate(&qr.query, &upload::catalog(&served.adql, &uploads), &state.udfs)
+        };
+        match result {
             Ok(t) => t,
             Err(e) => return Ended::Error(format!("ADQL {e}")),
         }
@@ -122,6 +176,17 @@ async fn execute(state: &AppState, job: &Claimed) -> Ended {
     if !jobs.hub.executing(&job.id, client.cancel_token()) {
         return Ended::Stopped;
     }
+    if !uploads.is_empty() {
+        if let Err(message) = upload::load(&client, &uploads, state.query_role.as_deref()).await {
+            upload::unload(&client).await;
+            return if jobs.hub.stopped(&job.id) {
+                Ended::Stopped
+            } else {
+                Ended::Error(message)
+            };
+        }
+    }
+    let notes = upload::Ready::notes(&uploads);
     let part = part_path(&jobs.results_dir, &job.id);
     let run = QueryRun {
         sql: &translation.sql,
@@ -130,9 +195,13 @@ async fn execute(state: &AppState, job: &Claimed) -> Ended {
         timeout: Duration::from_secs(job.execution_duration.max(1)),
         role: state.query_role.as_deref(),
         adql: &qr.query,
+        notes: &notes,
     };
     let mut writer = qr.format.writer();
     let ran = run_to_file(&client, &run, writer.as_mut(), &part, true).await;
+    if !uploads.is_empty() {
+        upload::unload(&client).await;
+    }
     drop(client);
     let stopped = || jobs.hub.stopped(&job.id);
     match ran {

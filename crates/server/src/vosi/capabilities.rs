@@ -215,6 +215,10 @@ pub(super) fn capabilities(
             "uploadMethod",
             &[("ivo-id", "ivo://ivoa.net/std/TAPRegExt#upload-http")],
         );
+        w.empty(
+            "uploadMethod",
+            &[("ivo-id", "ivo://ivoa.net/std/TAPRegExt#upload-https")],
+        );
     }
     // The async job policy (config `[jobs]`): retention and executionDuration as granted.
     let jobs = &config.jobs;
@@ -445,7 +449,8 @@ mod tests {
             methods,
             [
                 "ivo://ivoa.net/std/TAPRegExt#upload-inline",
-                "ivo://ivoa.net/std/TAPRegExt#upload-http"
+                "ivo://ivoa.net/std/TAPRegExt#upload-http",
+                "ivo://ivoa.net/std/TAPRegExt#upload-https"
             ]
         );
         let ul = tap.child("uploadLimit").child("hard");

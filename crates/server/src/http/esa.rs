@@ -1,0 +1,112 @@
+//! ESA TAP+ job calls (CLIENTS.md §5.2): the job search `GET {base}/jobs/{list}` and
+//! `POST {base}/deletejobs`, which astroquery's TapPlus uses for `search_async_jobs`,
+//! `load_async_job(name=...)` and `remove_jobs`.
+//!
+//! They are not UWS: the search answers a `<uws:jobs>` root holding whole `<uws:job>` elements
+//! (TapPlus's job parser looks only for the `uws:`-prefixed job elements), with the job's name
+//! as `<uws:name>`, which UWS documents never carry. The rules (parameters, wildcards, sort
+//! columns) are in `uws::search`; the one statement is `store::search`. The service is
+//! anonymous, so anyone may delete any job, as with `DELETE /async/{id}`.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Request, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+use super::error::TapError;
+use super::sync::read_params;
+use super::AppState;
+use crate::jobs::store::{self, Found};
+
+/// A job-store connection, or 503 when the store is out of reach.
+async fn store_connection(state: &AppState) -> Result<deadpool_postgres::Object, TapError> {
+    let pool = &state.jobs.store;
+    pool.get()
+        .await
+        .map_err(|e| TapError::unavailable(format!("the job store is not reachable: {e}")))
+}
+
+/// `GET {base}/jobs/async` (and `/jobs/sync`): ESA's job search, in the order asked, one page.
+/// Tapir keeps no records of sync queries, so `/jobs/sync` is always an empty list; its
+/// parameters are still checked, so a client learns of a mistake from either list.
+pub async fn jobs(
+    State(state): State<Arc<AppState>>,
+    Path(list): Path<String>,
+    req: Request,
+) -> Result<Response, TapError> {
+    let is_async = match list.as_str() {
+        "async" => true,
+        "sync" => false,
+        other => {
+            return Err(TapError::not_found(format!(
+                "there is no job list '{other}': the lists are {base}/jobs/async and {base}/jobs/sync",
+                base = state.base_url
+            )))
+        }
+    };
+    let params = read_params(req, state.config.limits.upload_max_bytes).await?;
+    let pairs = params.pairs().iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    let search = uws::JobSearch::from_params(pairs).map_err(|e| TapError::bad_request(e.to_string()))?;
+    let found = if is_async {
+        let client = store_connection(&state).await?;
+        store::search(&client, &search)
+            .await
+            .map_err(|e| TapError::internal(e.to_string()))?
+    } else {
+        Vec::new()
+    };
+    let mut out = String::with_capacity(200 + found.len() * 1000);
+    uws::job_list_start(&mut out);
+    for f in &found {
+        write_found(&state, f, search.metadata_only, &mut out);
+    }
+    uws::job_list_end(&mut out);
+    Ok(([(header::CONTENT_TYPE, "application/xml")], out).into_response())
+}
+
+/// One job of the search, with what its `/async/{id}` document shows: parameters under their
+/// lower-case ids, the result of a COMPLETED job, the message of an ERROR or ABORTED one.
+fn write_found(state: &AppState, found: &Found, metadata_only: bool, out: &mut String) {
+    super::jobs::with_job_doc(state, &found.job, &[], |doc| {
+        uws::job_search_entry(doc, found.name.as_deref(), metadata_only, out)
+    });
+}
+
+/// `POST {base}/deletejobs` with `JOB_IDS=a,b,c` (in the body or the query string; commas raw
+/// or `%2C`): deletes each of those jobs that exists, with its result files, and answers 200
+/// (the only status TapPlus's `remove_jobs` accepts) with the count and the ids deleted. Ids
+/// that name no job are ignored, as ESA does, so that removing a list twice is harmless.
+pub async fn delete_jobs(State(state): State<Arc<AppState>>, req: Request) -> Result<Response, TapError> {
+    let params = read_params(req, state.config.limits.upload_max_bytes).await?;
+    if params.get("JOB_IDS").is_none() {
+        return Err(TapError::bad_request(
+            "JOB_IDS is missing: give the ids of the jobs to delete, separated by commas",
+        ));
+    }
+    let asked = uws::job_id_list(params.all("JOB_IDS"));
+    // Ids of another shape were never issued: no need to ask the database about them.
+    let ours: Vec<&str> = asked
+        .iter()
+        .copied()
+        .filter(|id| uws::looks_like_job_id(id))
+        .collect();
+    let deleted = {
+        let client = store_connection(&state).await?;
+        store::delete_many(&client, &ours)
+            .await
+            .map_err(|e| TapError::internal(e.to_string()))?
+    };
+    let mut body = format!("deleted {} of {} jobs\n", deleted.len(), asked.len());
+    for id in &deleted {
+        state.jobs.remove_files(id).await;
+        body.push_str(id);
+        body.push('\n');
+    }
+    tracing::info!(
+        asked = asked.len(),
+        deleted = deleted.len(),
+        "jobs deleted (deletejobs)"
+    );
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response())
+}

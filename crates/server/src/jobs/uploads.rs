@@ -1,0 +1,64 @@
+//! The inline uploads of async jobs in `tapir.job_uploads` (migration 0005): stored with the
+//! job, read back by whichever process runs it, deleted with it.
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use tokio_postgres::Client;
+
+use crate::db::DbError;
+use crate::http::params::FilePart;
+
+/// Store (or replace) file parts of a job.
+pub async fn save(client: &Client, job: &str, parts: &[FilePart]) -> Result<(), DbError> {
+    for p in parts {
+        client
+            .execute(
+                "INSERT INTO tapir.job_uploads (job_id, part, data) VALUES ($1, $2, $3) \
+                 ON CONFLICT (job_id, part) DO UPDATE SET data = EXCLUDED.data",
+                &[&job, &p.name, &&p.data[..]],
+            )
+            .await
+            .map_err(DbError::query("cannot store the job's uploaded file"))?;
+    }
+    Ok(())
+}
+
+/// The part names of a job's stored uploads, with their sizes.
+pub async fn list(client: &Client, job: &str) -> Result<Vec<(String, i64)>, DbError> {
+    let rows = client
+        .query(
+            "SELECT part, octet_length(data)::bigint FROM tapir.job_uploads WHERE job_id = $1 ORDER BY part",
+            &[&job],
+        )
+        .await
+        .map_err(DbError::query("cannot list the job's uploaded files"))?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+/// Every stored upload of a job, by part name.
+pub async fn all(client: &Client, job: &str) -> Result<HashMap<String, Bytes>, DbError> {
+    let rows = client
+        .query(
+            "SELECT part, data FROM tapir.job_uploads WHERE job_id = $1",
+            &[&job],
+        )
+        .await
+        .map_err(DbError::query("cannot read the job's uploaded files"))?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get::<_, String>(0), Bytes::from(r.get::<_, Vec<u8>>(1))))
+        .collect())
+}
+
+/// One stored upload, for `/async/{id}/parameters/{part}` (UP-06).
+pub async fn one(client: &Client, job: &str, part: &str) -> Result<Option<Bytes>, DbError> {
+    let row = client
+        .query_opt(
+            "SELECT data FROM tapir.job_uploads WHERE job_id = $1 AND part = $2",
+            &[&job, &part],
+        )
+        .await
+        .map_err(DbError::query("cannot read the job's uploaded file"))?;
+    Ok(row.map(|r| Bytes::from(r.get::<_, Vec<u8>>(0))))
+}
