@@ -1,7 +1,7 @@
 //! The upload reader: every serialisation against exact COPY text, the documents taplint and
 //! astropy send, CSV typing, errors, limits, and truncated or mutated input (no panics).
 //!
-//! `tests/data/all_types_stilts_*.vot` and `taplint_*.vot` were written once by STILTS
+//! `tests/fixtures/all_types_stilts_*.vot` and `taplint_*.vot` were written once by STILTS
 //! (`stilts tpipe ofmt=votable-binary-inline` / `votable-binary2-inline`, and
 //! `ofmt=votable(format=...,version=V12)`) from `all_types_td.vot` and a 23-row table shaped
 //! like taplint's UPL table, so these tests check the reader against the reference
@@ -22,7 +22,7 @@ const LIMITS: ReadLimits = ReadLimits {
 };
 
 fn data(name: &str) -> Vec<u8> {
-    let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
