@@ -1530,17 +1530,22 @@ const TYPES_VOT: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <FIELD name="2mass" datatype="char" arraysize="8"/>
 <FIELD name="ra" datatype="double"/>
 <FIELD name="RA" datatype="double"/>
+<FIELD name="sarr" datatype="short" arraysize="*"/>
+<FIELD name="iarr3" datatype="int" arraysize="3"/>
+<FIELD name="larr" datatype="long" arraysize="*"/>
+<FIELD name="farr" datatype="float" arraysize="*"/>
+<FIELD name="barr" datatype="boolean" arraysize="*"/>
 <DATA><TABLEDATA>
-<TR><TD>1</TD><TD>T</TD><TD>32767</TD><TD>-2147483647</TD><TD>9007199254740993</TD><TD>1.5</TD><TD>3.141592653589793</TD><TD>a &amp; &lt;b&gt; "c"</TD><TD>Ωmega ünï</TD><TD>2024-07-01T01:02:03.250</TD><TD>10.5 -20.25</TD><TD>10 20 0.5</TD><TD>10 10 11 10 11 11</TD><TD>1 2 3</TD><TD>187.25</TD><TD>7</TD><TD>J1234+56</TD><TD>1</TD><TD>2</TD></TR>
-<TR><TD>2</TD><TD>F</TD><TD>-32768</TD><TD/><TD>-9007199254740993</TD><TD>NaN</TD><TD>1e-300</TD><TD></TD><TD/><TD>2000-01-01T00:00:00Z</TD><TD/><TD/><TD/><TD/><TD/><TD/><TD/><TD/><TD/></TR>
-<TR><TD>3</TD><TD/><TD>-5</TD><TD>0</TD><TD>0</TD><TD>-0.25</TD><TD/><TD>tab&#9;here</TD><TD>x</TD><TD/><TD>359.5 -89.5</TD><TD>0 90 1</TD><TD>0 0 1 0 0 1</TD><TD>-1 0 2147483647</TD><TD>-0.5</TD><TD>0</TD><TD>short</TD><TD>3</TD><TD>4</TD></TR>
+<TR><TD>1</TD><TD>T</TD><TD>32767</TD><TD>-2147483647</TD><TD>9007199254740993</TD><TD>1.5</TD><TD>3.141592653589793</TD><TD>a &amp; &lt;b&gt; "c"</TD><TD>Ωmega ünï</TD><TD>2024-07-01T01:02:03.250</TD><TD>10.5 -20.25</TD><TD>10 20 0.5</TD><TD>10 10 11 10 11 11</TD><TD>1 2 3</TD><TD>187.25</TD><TD>7</TD><TD>J1234+56</TD><TD>1</TD><TD>2</TD><TD>1 -2 32767</TD><TD>1 2 3</TD><TD>9007199254740993 -1</TD><TD>1.5 -0.25</TD><TD>T F T</TD></TR>
+<TR><TD>2</TD><TD>F</TD><TD>-32768</TD><TD/><TD>-9007199254740993</TD><TD>NaN</TD><TD>1e-300</TD><TD></TD><TD/><TD>2000-01-01T00:00:00Z</TD><TD/><TD/><TD/><TD/><TD/><TD/><TD/><TD/><TD/><TD/><TD>-2147483648 0 2147483647</TD><TD/><TD/><TD/></TR>
+<TR><TD>3</TD><TD/><TD>-5</TD><TD>0</TD><TD>0</TD><TD>-0.25</TD><TD/><TD>tab&#9;here</TD><TD>x</TD><TD/><TD>359.5 -89.5</TD><TD>0 90 1</TD><TD>0 0 1 0 0 1</TD><TD>-1 0 2147483647</TD><TD>-0.5</TD><TD>0</TD><TD>short</TD><TD>3</TD><TD>4</TD><TD>-32768</TD><TD>-1 0 2147483647</TD><TD>0</TD><TD>3.4028235e38 1e-45 0.1</TD><TD>false</TD></TR>
 </TABLEDATA></DATA>
 </TABLE>
 </RESOURCE>
 </VOTABLE>
 "#;
 
-const TYPES_COLUMNS: [&str; 19] = [
+const TYPES_COLUMNS: [&str; 24] = [
     "id",
     "b",
     "s",
@@ -1560,6 +1565,11 @@ const TYPES_COLUMNS: [&str; 19] = [
     "col_2mass",
     "ra",
     "RA_2",
+    "sarr",
+    "iarr3",
+    "larr",
+    "farr",
+    "barr",
 ];
 
 /// The result FIELDs of the types table: (name, datatype, arraysize when it matters, xtype).
@@ -1569,7 +1579,7 @@ type FieldSpec = (
     Option<&'static str>,
     Option<&'static str>,
 );
-const TYPES_FIELDS: [FieldSpec; 19] = [
+const TYPES_FIELDS: [FieldSpec; 24] = [
     ("id", "int", None, None),
     ("b", "boolean", None, None),
     ("s", "short", None, None),
@@ -1583,12 +1593,17 @@ const TYPES_FIELDS: [FieldSpec; 19] = [
     ("p", "double", Some("2"), Some("point")),
     ("circ", "double", Some("3"), Some("circle")),
     ("poly", "double", Some("*"), Some("polygon")),
-    ("arr", "double", Some("*"), None),
+    ("arr", "int", Some("*"), None),
     ("RA__deg_", "double", None, None),
     ("select_", "int", None, None),
     ("col_2mass", "char", None, None),
     ("ra", "double", None, None),
     ("RA_2", "double", None, None),
+    ("sarr", "short", Some("*"), None),
+    ("iarr3", "int", Some("3"), None),
+    ("larr", "long", Some("*"), None),
+    ("farr", "float", Some("*"), None),
+    ("barr", "boolean", Some("*"), None),
 ];
 
 fn types_expected() -> [&'static [V]; 3] {
@@ -1608,12 +1623,18 @@ fn types_expected() -> [&'static [V]; 3] {
             Nums(&[10.5, -20.25]),
             Nums(&[10.0, 20.0, 0.5]),
             Poly(&[10.0, 10.0, 11.0, 10.0, 11.0, 11.0]),
-            Nums(&[1.0, 2.0, 3.0]),
+            Text("1 2 3"),
             Num(187.25),
             Int(7),
             Text("J1234+56"),
             Num(1.0),
             Num(2.0),
+            // Integer, float and boolean arrays come back exactly, in their own datatype.
+            Text("1 -2 32767"),
+            Text("1 2 3"),
+            Text("9007199254740993 -1"),
+            Text("1.5 -0.25"),
+            Text("T F T"),
         ],
         &[
             Int(2),
@@ -1635,6 +1656,11 @@ fn types_expected() -> [&'static [V]; 3] {
             Null,
             Null,
             Null,
+            Null,
+            Text("-2147483648 0 2147483647"),
+            Null,
+            Null,
+            Null,
         ],
         &[
             Int(3),
@@ -1650,12 +1676,17 @@ fn types_expected() -> [&'static [V]; 3] {
             Nums(&[359.5, -89.5]),
             Nums(&[0.0, 90.0, 1.0]),
             Poly(&[0.0, 0.0, 1.0, 0.0, 0.0, 1.0]),
-            Nums(&[-1.0, 0.0, 2147483647.0]),
+            Text("-1 0 2147483647"),
             Num(-0.5),
             Int(0),
             Text("short"),
             Num(3.0),
             Num(4.0),
+            Text("-32768"),
+            Text("-1 0 2147483647"),
+            Text("0"),
+            Text("3.4028235e+38 1e-45 0.1"),
+            Text("F"),
         ],
     ]
 }

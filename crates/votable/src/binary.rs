@@ -159,7 +159,7 @@ pub(crate) fn push_votable_cell(out: &mut Vec<u8>, col: &Column, cell: &Cell<'_>
                     push_empty(out, dt, 1, b'?');
                 }
             }
-            Cell::Reals(_) | Cell::Bytes(_) => push_empty(out, dt, 1, b'?'),
+            Cell::Reals(_) | Cell::Bytes(_) | Cell::Array(_) => push_empty(out, dt, 1, b'?'),
         },
         Shape::Fixed(n) => match *cell {
             Cell::Text(_) | Cell::Time(_) => {
@@ -178,6 +178,7 @@ pub(crate) fn push_votable_cell(out: &mut Vec<u8>, col: &Column, cell: &Cell<'_>
                 }
             }
             Cell::Bytes(bs) => out.extend_from_slice(bs),
+            Cell::Array(a) => a.push_be(out),
             _ => push_empty(out, dt, n, b'?'),
         },
         Shape::Variable { slice, .. } => match *cell {
@@ -202,6 +203,10 @@ pub(crate) fn push_votable_cell(out: &mut Vec<u8>, col: &Column, cell: &Cell<'_>
             Cell::Bytes(bs) => {
                 push_count(out, bs.len() / slice);
                 out.extend_from_slice(bs);
+            }
+            Cell::Array(a) => {
+                push_count(out, a.len() / slice);
+                a.push_be(out);
             }
             _ => push_count(out, 0),
         },

@@ -78,6 +78,66 @@ pub(crate) enum Cell<'a> {
     Time(i64),
     Reals(&'a [f64]),
     Bytes(&'a [u8]),
+    Array(Array<'a>),
+}
+
+/// An integer, `float` or boolean array, checked to have exactly its field's element type.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Array<'a> {
+    Shorts(&'a [i16]),
+    Ints(&'a [i32]),
+    Longs(&'a [i64]),
+    Floats(&'a [f32]),
+    Bools(&'a [bool]),
+}
+
+impl Array<'_> {
+    pub fn len(&self) -> usize {
+        match *self {
+            Array::Shorts(xs) => xs.len(),
+            Array::Ints(xs) => xs.len(),
+            Array::Longs(xs) => xs.len(),
+            Array::Floats(xs) => xs.len(),
+            Array::Bools(xs) => xs.len(),
+        }
+    }
+
+    /// Appends the elements big-endian at their own width; booleans as `T`/`F` bytes (the
+    /// VOTable binary and FITS `L` form alike).
+    pub fn push_be(&self, out: &mut Vec<u8>) {
+        match *self {
+            Array::Shorts(xs) => xs.iter().for_each(|x| out.extend_from_slice(&x.to_be_bytes())),
+            Array::Ints(xs) => xs.iter().for_each(|x| out.extend_from_slice(&x.to_be_bytes())),
+            Array::Longs(xs) => xs.iter().for_each(|x| out.extend_from_slice(&x.to_be_bytes())),
+            Array::Floats(xs) => xs.iter().for_each(|x| out.extend_from_slice(&x.to_be_bytes())),
+            Array::Bools(xs) => out.extend(xs.iter().map(|&b| if b { b'T' } else { b'F' })),
+        }
+    }
+
+    /// Appends the elements with `sep` between them, each written by `element`.
+    pub fn push_each(&self, out: &mut Vec<u8>, sep: u8, mut element: impl FnMut(&mut Vec<u8>, Element)) {
+        for i in 0..self.len() {
+            if i > 0 {
+                out.push(sep);
+            }
+            let e = match *self {
+                Array::Shorts(xs) => Element::Int(xs[i].into()),
+                Array::Ints(xs) => Element::Int(xs[i].into()),
+                Array::Longs(xs) => Element::Int(xs[i]),
+                Array::Floats(xs) => Element::Float(xs[i]),
+                Array::Bools(xs) => Element::Bool(xs[i]),
+            };
+            element(out, e);
+        }
+    }
+}
+
+/// One element of an [`Array`], for the text encoders.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Element {
+    Int(i64),
+    Float(f32),
+    Bool(bool),
 }
 
 impl Column {
@@ -156,6 +216,11 @@ impl Column {
             Value::Timestamp(_) => "timestamp",
             Value::Doubles(_) => "double array",
             Value::Bytes(_) => "byte array",
+            Value::Shorts(_) => "short array",
+            Value::Ints(_) => "int array",
+            Value::Longs(_) => "long array",
+            Value::Floats(_) => "float array",
+            Value::Bools(_) => "boolean array",
         };
         Error::TypeMismatch {
             column: index + 1,
@@ -236,8 +301,18 @@ impl Column {
                 self.check_len(index, bs.len())?;
                 Ok(Cell::Bytes(bs))
             }
+            (Datatype::Short, Value::Shorts(xs)) if !scalar => self.array(index, Array::Shorts(xs)),
+            (Datatype::Int, Value::Ints(xs)) if !scalar => self.array(index, Array::Ints(xs)),
+            (Datatype::Long, Value::Longs(xs)) if !scalar => self.array(index, Array::Longs(xs)),
+            (Datatype::Float, Value::Floats(xs)) if !scalar => self.array(index, Array::Floats(xs)),
+            (Datatype::Boolean, Value::Bools(xs)) if !scalar => self.array(index, Array::Bools(xs)),
             _ => Err(self.mismatch(index, value)),
         }
+    }
+
+    fn array<'a>(&self, index: usize, array: Array<'a>) -> Result<Cell<'a>, Error> {
+        self.check_len(index, array.len())?;
+        Ok(Cell::Array(array))
     }
 
     fn check_len(&self, index: usize, len: usize) -> Result<(), Error> {
@@ -350,6 +425,21 @@ mod tests {
             err.to_string(),
             "column 2 (p): array of 1 elements does not fit arraysize 2"
         );
+        let i = Column::from_field(0, &Field::new("i", Datatype::Int).with_arraysize("2*")).unwrap();
+        assert_eq!(
+            i.cell(0, &Value::Ints(&[1, 2])).unwrap(),
+            Cell::Array(Array::Ints(&[1, 2]))
+        );
+        let err = i.cell(0, &Value::Shorts(&[1])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "column 1 (i): a short array value cannot be written as int[2*]"
+        );
+        let b = Column::from_field(0, &Field::new("b", Datatype::Boolean)).unwrap();
+        assert!(matches!(
+            b.cell(0, &Value::Bools(&[true])),
+            Err(Error::TypeMismatch { .. })
+        ));
         let t = Field::new("t", Datatype::Char).with_arraysize("*");
         assert!(Column::from_field(0, &t)
             .unwrap()

@@ -71,7 +71,7 @@ struct Slots {
 /// | unsignedByte | `B` | `TNULLn = 255` (scalars only; byte arrays have no null) |
 /// | float, double | `E`, `D` | NaN |
 /// | fixed arrays (`2`, `3`, `2x3`) | `nD` etc., `TDIMn` for more than one dimension | NaN / TNULL |
-/// | variable arrays (`*`, `n*`: polygons, blobs) | `1PD(max)`, `1PB(max)` | empty array |
+/// | variable arrays (`*`, `n*`: polygons, blobs, integer, float and boolean arrays) | `1PD(max)`, `1PB(max)`, `1PJ(max)`, `1PL(max)` etc. | empty array |
 /// | char, unicodeChar | `nA` (ASCII; other characters become `?`) | empty string |
 ///
 /// Strings have a fixed width: `n` for `n` and `n*`, 26 for `*` timestamps, and
@@ -184,6 +184,7 @@ impl FitsWriter {
                 Layout::Fixed(n) => match cell {
                     Cell::Reals(xs) => xs.iter().for_each(|&x| push_real_be(out, dt, x)),
                     Cell::Bytes(bs) => out.extend_from_slice(bs),
+                    Cell::Array(a) => a.push_be(out),
                     _ => push_null(out, dt, n, false),
                 },
                 Layout::Heap => {
@@ -196,6 +197,10 @@ impl FitsWriter {
                         Cell::Bytes(bs) => {
                             self.heap.extend_from_slice(bs);
                             bs.len()
+                        }
+                        Cell::Array(a) => {
+                            a.push_be(&mut self.heap);
+                            a.len()
                         }
                         _ => 0,
                     };

@@ -1,6 +1,6 @@
 //! The ESA TAP+ JSON shape, as read by astroquery's TapPlus.
 
-use crate::column::{check_row_length, Cell, Column, State};
+use crate::column::{check_row_length, Cell, Column, Element, State};
 use crate::textfmt::{push_f32, push_f64, push_int, push_json_string, push_timestamp};
 use crate::{Datatype, Ending, Error, Format, ResultWriter, TableMeta, Value};
 
@@ -76,6 +76,15 @@ impl JsonWriter {
                         }
                         push_int(out, b.into());
                     }
+                    out.push(b']');
+                }
+                Cell::Array(a) => {
+                    out.push(b'[');
+                    a.push_each(out, b',', |out, e| match e {
+                        Element::Int(v) => push_int(out, v),
+                        Element::Float(x) => push_json_number(out, Datatype::Float, x.into()),
+                        Element::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
+                    });
                     out.push(b']');
                 }
             }

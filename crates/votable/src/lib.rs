@@ -270,8 +270,9 @@ impl Field {
 /// Each value must suit its field. Integers may go into any integer field they fit in and into
 /// `float`/`double` fields; `Float` and `Double` go into either floating field; `Text` and
 /// `Timestamp` go into `char`/`unicodeChar` fields (`Timestamp` only into arrays); `Doubles` into
-/// `float`/`double` arrays; `Bytes` into `unsignedByte` arrays. Anything else is
-/// [`Error::TypeMismatch`].
+/// `float`/`double` arrays; `Bytes` into `unsignedByte` arrays; `Shorts`, `Ints`, `Longs`,
+/// `Floats` and `Bools` only into arrays of exactly their own datatype (`short`, `int`, `long`,
+/// `float`, `boolean`). Anything else is [`Error::TypeMismatch`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Value<'a> {
     /// SQL NULL, whatever the column type.
@@ -298,6 +299,16 @@ pub enum Value<'a> {
     Doubles(&'a [f64]),
     /// The bytes of a `bytea`, for `unsignedByte` array fields.
     Bytes(&'a [u8]),
+    /// A `smallint[]`, for `short` array fields.
+    Shorts(&'a [i16]),
+    /// An `integer[]`, for `int` array fields.
+    Ints(&'a [i32]),
+    /// A `bigint[]`, for `long` array fields.
+    Longs(&'a [i64]),
+    /// A `real[]`, for `float` array fields.
+    Floats(&'a [f32]),
+    /// A `boolean[]`, for `boolean` array fields.
+    Bools(&'a [bool]),
 }
 
 /// A `COOSYS` element, written before the TABLE so FIELDs can `ref` it (VE-04).

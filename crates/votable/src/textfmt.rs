@@ -1,7 +1,7 @@
 //! Text building blocks shared by the text formats: numbers, timestamps and the escapers, all
 //! writing straight into the output buffer.
 
-use crate::column::{Cell, Column};
+use crate::column::{Array, Cell, Column, Element};
 use crate::Datatype;
 
 const REPLACEMENT: &[u8] = "\u{FFFD}".as_bytes();
@@ -228,7 +228,8 @@ pub(crate) fn push_json_string(out: &mut Vec<u8>, text: &str) {
 /// Writes a non-null, non-text cell in the DALI text form shared by TABLEDATA, CSV, TSV, text
 /// and HTML: decimal numbers, `NaN`/`+Inf`/`-Inf`, ISO timestamps, array elements separated by
 /// single spaces. The output is plain ASCII that needs no escaping in any of those formats.
-/// Booleans are `true`/`false` here (TABLEDATA writes its own `T`/`F`).
+/// Booleans are `true`/`false` here, scalars and array elements alike (TABLEDATA writes its own
+/// `T`/`F`).
 pub(crate) fn push_plain(out: &mut Vec<u8>, col: &Column, cell: &Cell<'_>) {
     match *cell {
         Cell::Null | Cell::Text(_) => {}
@@ -252,7 +253,18 @@ pub(crate) fn push_plain(out: &mut Vec<u8>, col: &Column, cell: &Cell<'_>) {
                 push_int(out, b.into());
             }
         }
+        Cell::Array(a) => push_array(out, &a, b"true", b"false"),
     }
+}
+
+/// Writes an integer, `float` or boolean array with single spaces between the elements and
+/// booleans spelled `yes`/`no`.
+pub(crate) fn push_array(out: &mut Vec<u8>, array: &Array<'_>, yes: &[u8], no: &[u8]) {
+    array.push_each(out, b' ', |out, e| match e {
+        Element::Int(v) => push_int(out, v),
+        Element::Float(x) => push_f32(out, x),
+        Element::Bool(b) => out.extend_from_slice(if b { yes } else { no }),
+    });
 }
 
 #[cfg(test)]

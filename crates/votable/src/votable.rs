@@ -6,7 +6,7 @@ use base64::Engine as _;
 
 use crate::binary::{integer_null, push_votable_cell, NullStyle};
 use crate::column::{check_row_length, Cell, Column, Shape, State};
-use crate::textfmt::{push_int, push_plain, push_xml};
+use crate::textfmt::{push_array, push_int, push_plain, push_xml};
 use crate::{Datatype, Ending, Error, Format, ResultWriter, Serialization, TableMeta, Value};
 
 const PROLOG: &[u8] = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
@@ -95,6 +95,11 @@ impl VOTableWriter {
                         Cell::Text(s) => {
                             out.extend_from_slice(b"<TD>");
                             push_xml(out, s, false);
+                            out.extend_from_slice(b"</TD>");
+                        }
+                        Cell::Array(a) => {
+                            out.extend_from_slice(b"<TD>");
+                            push_array(out, &a, b"T", b"F");
                             out.extend_from_slice(b"</TD>");
                         }
                         cell => {

@@ -652,3 +652,157 @@ fn binary_char_cells_are_ascii() {
     writer.end(&mut out, Ending::Complete).unwrap();
     assert!(text(&out).contains("<TR><TD>Ångström</TD><TD>é✓x!</TD><TD>Ångström</TD></TR>"));
 }
+
+/// The big-endian bytes of the array table's first two rows, after any null mask: variable
+/// arrays with their element count, booleans as `T`/`F`.
+fn array_row_bytes() -> [Vec<u8>; 2] {
+    let mut row1 = Vec::new();
+    row1.extend_from_slice(&3i32.to_be_bytes());
+    for v in [1i16, -2, i16::MAX] {
+        row1.extend_from_slice(&v.to_be_bytes());
+    }
+    for v in [1i32, 2, -3] {
+        row1.extend_from_slice(&v.to_be_bytes());
+    }
+    row1.extend_from_slice(&2i32.to_be_bytes());
+    for v in [i64::MAX, 0] {
+        row1.extend_from_slice(&v.to_be_bytes());
+    }
+    row1.extend_from_slice(&2i32.to_be_bytes());
+    for v in [1.5f32, f32::NAN] {
+        row1.extend_from_slice(&v.to_be_bytes());
+    }
+    row1.extend_from_slice(&3i32.to_be_bytes());
+    row1.extend_from_slice(b"TFT");
+    let mut row2 = Vec::new();
+    row2.extend_from_slice(&0i32.to_be_bytes());
+    for v in [i32::MIN, 0, 7] {
+        row2.extend_from_slice(&v.to_be_bytes());
+    }
+    for _ in 0..3 {
+        row2.extend_from_slice(&0i32.to_be_bytes());
+    }
+    [row1, row2]
+}
+
+#[test]
+fn integer_float_and_boolean_arrays_in_binary_formats() {
+    // The null row: empty variable arrays, zeros for the fixed one (flagged in BINARY2).
+    let null_row = [0u8; 4 * 4 + 12].to_vec();
+    let [row1, row2] = array_row_bytes();
+    let doc = text(&common::write_arrays("votable/b2"));
+    assert!(
+        doc.contains("<FIELD name=\"ii\" datatype=\"int\" arraysize=\"3\"/>"),
+        "{doc}"
+    );
+    let expected: Vec<u8> = [
+        vec![0],
+        row1.clone(),
+        vec![0],
+        row2.clone(),
+        vec![0xF8],
+        null_row.clone(),
+    ]
+    .concat();
+    assert_eq!(stream_bytes(&doc), expected);
+    let doc = text(&common::write_arrays("votable/binary"));
+    assert_eq!(
+        doc.matches("<VALUES").count(),
+        0,
+        "no sentinels for arrays: {doc}"
+    );
+    assert_eq!(stream_bytes(&doc), [row1, row2, null_row].concat());
+
+    // FITS: `1PI`, `3J`, `1PK`, `1PE`, `1PL` with the heap after the rows.
+    let mut writer = votable::writer_for("fits").unwrap();
+    let fields = common::array_fields();
+    let mut file = Vec::new();
+    writer.begin(&mut file, &TableMeta::new(&fields)).unwrap();
+    for row in common::array_rows() {
+        writer.row(&mut file, &row).unwrap();
+    }
+    writer.end(&mut file, Ending::Complete).unwrap();
+    let patch = writer.patch().unwrap();
+    let mut spool = std::io::Cursor::new(file);
+    patch.apply(&mut spool).unwrap();
+    let file = spool.into_inner();
+    let header = cards(&file[2880..patch.bytes.len()]);
+    let forms: Vec<&str> = (1..=5)
+        .map(|n| card_value(&header, &format!("TFORM{n}")))
+        .collect();
+    assert_eq!(
+        forms,
+        [
+            "'1PI(3)  '",
+            "'3J      '",
+            "'1PK(2)  '",
+            "'1PE(2)  '",
+            "'1PL(3)  '"
+        ]
+    );
+    assert_eq!(card_value(&header, "TNULL2"), "-2147483648");
+    let width = 8 + 12 + 8 + 8 + 8;
+    assert_eq!(card_value(&header, "NAXIS1"), width.to_string());
+    let heap = 3 * 2 + 2 * 8 + 2 * 4 + 3;
+    assert_eq!(card_value(&header, "PCOUNT"), heap.to_string());
+    let data = &file[patch.bytes.len()..];
+    let descriptor = |count: i32, offset: i32| [count.to_be_bytes(), offset.to_be_bytes()].concat();
+    let row1 = &data[..width];
+    assert_eq!(&row1[..8], descriptor(3, 0));
+    assert_eq!(
+        &row1[8..20],
+        [1i32.to_be_bytes(), 2i32.to_be_bytes(), (-3i32).to_be_bytes()].concat()
+    );
+    assert_eq!(&row1[20..28], descriptor(2, 6));
+    assert_eq!(&row1[28..36], descriptor(2, 22));
+    assert_eq!(&row1[36..44], descriptor(3, 30));
+    let row2 = &data[width..2 * width];
+    assert_eq!(&row2[..8], [0; 8]);
+    assert_eq!(
+        &row2[8..20],
+        [i32::MIN.to_be_bytes(), 0i32.to_be_bytes(), 7i32.to_be_bytes()].concat()
+    );
+    assert_eq!(&row2[20..], [0; 24]);
+    let row3 = &data[2 * width..3 * width];
+    assert_eq!(&row3[8..20], i32::MIN.to_be_bytes().repeat(3), "TNULL elements");
+    let heap_bytes = &data[3 * width..3 * width + heap];
+    let expected_heap = [
+        [1i16.to_be_bytes(), (-2i16).to_be_bytes(), i16::MAX.to_be_bytes()].concat(),
+        [i64::MAX.to_be_bytes(), 0i64.to_be_bytes()].concat(),
+        [1.5f32.to_be_bytes(), f32::NAN.to_be_bytes()].concat(),
+        b"TFT".to_vec(),
+    ]
+    .concat();
+    assert_eq!(heap_bytes, expected_heap);
+}
+
+#[test]
+fn integer_arrays_must_match_the_field_datatype() {
+    let fields = [Field::new("a", Datatype::Long).with_arraysize("2")];
+    for format in [
+        "votable/td",
+        "votable/b2",
+        "votable/binary",
+        "csv",
+        "json",
+        "fits",
+    ] {
+        let mut writer = votable::writer_for(format).unwrap();
+        let mut out = Vec::new();
+        writer.begin(&mut out, &TableMeta::new(&fields)).unwrap();
+        let mark = out.len();
+        let err = writer.row(&mut out, &[Value::Ints(&[1, 2])]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "column 1 (a): a int array value cannot be written as long[2]",
+            "{format}"
+        );
+        let err = writer.row(&mut out, &[Value::Longs(&[1])]).unwrap_err();
+        assert!(
+            matches!(err, votable::Error::ArrayLength { got: 1, .. }),
+            "{format}: {err}"
+        );
+        assert_eq!(out.len(), mark, "{format}: a refused row writes nothing");
+        writer.row(&mut out, &[Value::Longs(&[1, 2])]).unwrap();
+    }
+}

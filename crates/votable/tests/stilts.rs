@@ -27,6 +27,22 @@ fn stilts() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// The stilts command and a fresh scratch folder named by `tag`, or `None` (with a note) to
+/// skip a test; under CI stilts must be there.
+fn stilts_or_skip(tag: &str) -> Option<(PathBuf, PathBuf)> {
+    let Some(found) = stilts() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but the stilts command is missing"
+        );
+        println!("note: stilts not found on PATH; skipping STILTS validation");
+        return None;
+    };
+    let dir = std::env::temp_dir().join(format!("tapir-votable-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    Some((found, dir))
+}
+
 fn run(stilts: &Path, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(stilts).args(args).output().expect("run stilts");
     (out.status.success(), text(&out.stdout), text(&out.stderr))
@@ -122,16 +138,9 @@ fn good_counts(stats: &str) -> String {
 
 #[test]
 fn stilts_accepts_every_output() {
-    let Some(stilts) = stilts() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but the stilts command is missing"
-        );
-        println!("note: stilts not found on PATH; skipping STILTS validation");
+    let Some((stilts, dir)) = stilts_or_skip("stilts") else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("tapir-votable-stilts-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
     let path = |name: &str| dir.join(name);
 
     // votlint: the lint table in the three serialisations, the error document and an empty
@@ -285,4 +294,67 @@ fn overflow_info_position_is_valid_for_every_serialisation() {
             doc.find("<INFO name=\"QUERY_STATUS\" value=\"OK\"/>").unwrap() < doc.find("<TABLE>").unwrap()
         );
     }
+}
+
+#[test]
+fn stilts_reads_integer_float_and_boolean_arrays() {
+    let Some((stilts, dir)) = stilts_or_skip("arrays") else {
+        return;
+    };
+    let fields = common::array_fields();
+    let rows = common::array_rows();
+    std::thread::scope(|scope| {
+        for (format, file) in [
+            ("votable/td", "arrays-td.vot"),
+            ("votable/b2", "arrays-b2.vot"),
+            ("votable/binary", "arrays-b.vot"),
+            ("fits", "arrays.fits"),
+        ] {
+            let path = dir.join(file);
+            write_table(&path, format, &fields, &rows, Ending::Complete);
+            let stilts = &stilts;
+            scope.spawn(move || {
+                let ifmt = if format == "fits" { "fits" } else { "votable" };
+                if ifmt == "votable" {
+                    // TABLEDATA writes a null fixed array as an empty cell, as for doubles.
+                    let expected: &[&str] = if format == "votable/td" {
+                        &["ERROR: Wrong number of elements in array (0 found, 3 expected)"]
+                    } else {
+                        &[]
+                    };
+                    assert_eq!(votlint(stilts, &path), expected, "votlint {format}");
+                }
+                let input = format!("in={}", path.display());
+                let ifmt = format!("ifmt={ifmt}");
+                let (ok, meta, err) = run(stilts, &["tpipe", &input, &ifmt, "omode=meta"]);
+                assert!(ok && err.is_empty(), "tpipe meta {format}: {err}");
+                for column in [
+                    "ss(short[*])",
+                    "ii(int[3])",
+                    "ll(long[*])",
+                    "ff(float[*])",
+                    "bb(boolean[*])",
+                ] {
+                    assert!(meta.contains(column), "{column} not in {meta}");
+                }
+                let (ok, dump, err) = run(stilts, &["tpipe", &input, &ifmt, "ofmt=csv"]);
+                assert!(ok && err.is_empty(), "tpipe csv {format}: {err}");
+                // Null rows: BINARY has no null for a fixed array (zeros), FITS reads TNULL
+                // elements back as the type minimum.
+                let nulls = match format {
+                    "votable/binary" => ",\"(0, 0, 0)\",,,\n",
+                    "fits" => ",\"(-2147483648, -2147483648, -2147483648)\",,,\n",
+                    _ => ",,,,\n",
+                };
+                let expected = format!(
+                    "ss,ii,ll,ff,bb\n\
+                     \"(1, -2, 32767)\",\"(1, 2, -3)\",\"(9223372036854775807, 0)\",\"(1.5, NaN)\",\
+                     \"(true, false, true)\"\n\
+                     ,\"(-2147483648, 0, 7)\",,,\n{nulls}"
+                );
+                assert_eq!(dump, expected, "{format}");
+            });
+        }
+    });
+    std::fs::remove_dir_all(&dir).ok();
 }

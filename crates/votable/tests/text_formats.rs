@@ -268,3 +268,89 @@ fn error_document_exact() {
          </RESOURCE>\n</VOTABLE>\n"
     );
 }
+
+/// The body lines of `format`'s output for the array table, from the line starting `first`.
+fn array_lines(format: &str, first: &str, count: usize) -> Vec<String> {
+    let out = text(&common::write_arrays(format));
+    let start = out
+        .find(first)
+        .unwrap_or_else(|| panic!("{format}: no {first:?} in {out}"));
+    out[start..].lines().take(count).map(str::to_owned).collect()
+}
+
+#[test]
+fn integer_float_and_boolean_arrays_in_text_formats() {
+    let td = text(&common::write_arrays("votable/td"));
+    for field in [
+        "<FIELD name=\"ss\" datatype=\"short\" arraysize=\"*\"/>",
+        "<FIELD name=\"ii\" datatype=\"int\" arraysize=\"3\"/>",
+        "<FIELD name=\"ll\" datatype=\"long\" arraysize=\"*\"/>",
+        "<FIELD name=\"ff\" datatype=\"float\" arraysize=\"*\"/>",
+        "<FIELD name=\"bb\" datatype=\"boolean\" arraysize=\"*\"/>",
+    ] {
+        assert!(td.contains(field), "{field} not in {td}");
+    }
+    assert_eq!(
+        array_lines("votable/td", "<TR>", 3),
+        [
+            "<TR><TD>1 -2 32767</TD><TD>1 2 -3</TD><TD>9223372036854775807 0</TD><TD>1.5 NaN</TD>\
+             <TD>T F T</TD></TR>",
+            "<TR><TD></TD><TD>-2147483648 0 7</TD><TD></TD><TD></TD><TD></TD></TR>",
+            "<TR><TD/><TD/><TD/><TD/><TD/></TR>",
+        ]
+    );
+    assert_eq!(
+        array_lines("csv", "ss,", 4),
+        [
+            "ss,ii,ll,ff,bb",
+            "1 -2 32767,1 2 -3,9223372036854775807 0,1.5 NaN,true false true",
+            ",-2147483648 0 7,,,",
+            ",,,,",
+        ]
+    );
+    assert_eq!(
+        array_lines("tsv", "ss\t", 4),
+        [
+            "ss\tii\tll\tff\tbb",
+            "1 -2 32767\t1 2 -3\t9223372036854775807 0\t1.5 NaN\ttrue false true",
+            "\t-2147483648 0 7\t\t\t",
+            "\t\t\t\t",
+        ]
+    );
+    let lines = array_lines("text", "1 -2 32767", 2);
+    let cells: Vec<Vec<&str>> = lines
+        .iter()
+        .map(|l| l.split('|').map(str::trim).collect())
+        .collect();
+    assert_eq!(
+        cells,
+        [
+            vec![
+                "1 -2 32767",
+                "1 2 -3",
+                "9223372036854775807 0",
+                "1.5 NaN",
+                "true false true"
+            ],
+            vec!["", "-2147483648 0 7", "", "", ""],
+        ]
+    );
+    assert_eq!(
+        array_lines("json", "[[1,", 3),
+        [
+            "[[1,-2,32767],[1,2,-3],[9223372036854775807,0],[1.5,null],[true,false,true]],",
+            "[[],[-2147483648,0,7],[],[],[]],",
+            "[null,null,null,null,null]",
+        ]
+    );
+    assert!(text(&common::write_arrays("json"))
+        .contains("{\"name\":\"bb\",\"datatype\":\"boolean\",\"xtype\":null,\"arraysize\":\"*\""));
+    assert_eq!(
+        array_lines("html", "<tr><td>", 2),
+        [
+            "<tr><td>1 -2 32767</td><td>1 2 -3</td><td>9223372036854775807 0</td><td>1.5 NaN</td>\
+             <td>true false true</td></tr>",
+            "<tr><td></td><td>-2147483648 0 7</td><td></td><td></td><td></td></tr>",
+        ]
+    );
+}

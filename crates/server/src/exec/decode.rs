@@ -2,7 +2,7 @@
 //!
 //! tokio-postgres hands out each row as one buffer; [`Raw`] borrows a cell's bytes
 //! from it and [`Decoder::decode`] reads them by the column's type. Only arrays need
-//! space of their own, and each array column reuses one scratch vector.
+//! space of their own, and each array column reuses the vector of its [`Scratch`].
 
 use tokio_postgres::types::{FromSql, Type};
 use votable::{Datatype, Field, Value};
@@ -39,9 +39,29 @@ pub enum Decoder {
     Timestamp,
     /// `date`: days since 2000-01-01.
     Date,
+    /// `float8[]` and `numeric[]` (NULL elements as NaN).
     Float8Array,
+    /// `real[]` (NULL elements as NaN).
     Float4Array,
+    /// `smallint[]`, `integer[]`, `bigint[]` and `boolean[]`: these elements have no NaN, so
+    /// an array with a NULL element decodes to a NULL cell.
+    Int2Array,
+    Int4Array,
+    Int8Array,
+    BoolArray,
     Bytea,
+}
+
+/// Element buffers for one column's arrays, allocated once and reused for every row; a column
+/// only ever fills the one vector of its element type.
+#[derive(Debug, Clone, Default)]
+pub struct Scratch {
+    doubles: Vec<f64>,
+    floats: Vec<f32>,
+    shorts: Vec<i16>,
+    ints: Vec<i32>,
+    longs: Vec<i64>,
+    bools: Vec<bool>,
 }
 
 /// Microseconds between 1970-01-01 and PostgreSQL's epoch 2000-01-01.
@@ -65,6 +85,10 @@ impl Decoder {
             Type::DATE => Decoder::Date,
             Type::FLOAT8_ARRAY | Type::NUMERIC_ARRAY => Decoder::Float8Array,
             Type::FLOAT4_ARRAY => Decoder::Float4Array,
+            Type::INT2_ARRAY => Decoder::Int2Array,
+            Type::INT4_ARRAY => Decoder::Int4Array,
+            Type::INT8_ARRAY => Decoder::Int8Array,
+            Type::BOOL_ARRAY => Decoder::BoolArray,
             Type::BYTEA => Decoder::Bytea,
             _ => return None,
         })
@@ -93,13 +117,12 @@ impl Decoder {
                 (dt, Some(size), None)
             }
             Decoder::Timestamp | Decoder::Date => (Datatype::Char, Some("*".into()), Some("timestamp")),
-            Decoder::Float8Array | Decoder::Float4Array => {
-                let size = match (col.arraysize.as_deref(), col.datatype) {
-                    (Some(s), "double" | "float") => s.to_string(),
-                    _ => "*".to_string(),
-                };
-                (Datatype::Double, Some(size), col.xtype)
-            }
+            Decoder::Float8Array => (Datatype::Double, Some(array_size(col)), col.xtype),
+            Decoder::Float4Array => (Datatype::Float, Some(array_size(col)), col.xtype),
+            Decoder::Int2Array => (Datatype::Short, Some(array_size(col)), None),
+            Decoder::Int4Array => (Datatype::Int, Some(array_size(col)), None),
+            Decoder::Int8Array => (Datatype::Long, Some(array_size(col)), None),
+            Decoder::BoolArray => (Datatype::Boolean, Some(array_size(col)), None),
             Decoder::Bytea => (Datatype::UnsignedByte, Some("*".into()), None),
         };
         let mut f = Field::new(col.name.clone(), datatype);
@@ -112,8 +135,8 @@ impl Decoder {
         f
     }
 
-    /// Read one cell. `scratch` holds array elements for array columns.
-    pub fn decode<'a>(self, raw: Option<&'a [u8]>, scratch: &'a mut Vec<f64>) -> Result<Value<'a>, String> {
+    /// Read one cell. `scratch` (one per column) holds array elements for array columns.
+    pub fn decode<'a>(self, raw: Option<&'a [u8]>, scratch: &'a mut Scratch) -> Result<Value<'a>, String> {
         let Some(b) = raw else { return Ok(Value::Null) };
         let bad = || format!("malformed {self:?} value of {} bytes", b.len());
         Ok(match self {
@@ -142,10 +165,41 @@ impl Decoder {
                     Value::Timestamp(i64::from(days) * 86_400_000_000 + PG_EPOCH_OFFSET_US)
                 }
             }
-            Decoder::Float8Array | Decoder::Float4Array => {
-                float_array(b, scratch).ok_or_else(bad)?;
-                Value::Doubles(scratch.as_slice())
+            Decoder::Float8Array => {
+                read_array(b, &mut scratch.doubles, Some(f64::NAN), |oid, v| match oid {
+                    701 => Some(f64::from_be_bytes(v.try_into().ok()?)),
+                    700 => Some(f64::from(f32::from_be_bytes(v.try_into().ok()?))),
+                    1700 => numeric(v),
+                    _ => None,
+                })
+                .ok_or_else(bad)?;
+                Value::Doubles(scratch.doubles.as_slice())
             }
+            Decoder::Float4Array => {
+                read_array(b, &mut scratch.floats, Some(f32::NAN), |oid, v| match oid {
+                    700 => Some(f32::from_be_bytes(v.try_into().ok()?)),
+                    _ => None,
+                })
+                .ok_or_else(bad)?;
+                Value::Floats(scratch.floats.as_slice())
+            }
+            Decoder::Int2Array => whole_array(b, &mut scratch.shorts, 21, Value::Shorts, |v| {
+                Some(i16::from_be_bytes(v.try_into().ok()?))
+            })
+            .ok_or_else(bad)?,
+            Decoder::Int4Array => whole_array(b, &mut scratch.ints, 23, Value::Ints, |v| {
+                Some(i32::from_be_bytes(v.try_into().ok()?))
+            })
+            .ok_or_else(bad)?,
+            Decoder::Int8Array => whole_array(b, &mut scratch.longs, 20, Value::Longs, |v| {
+                Some(i64::from_be_bytes(v.try_into().ok()?))
+            })
+            .ok_or_else(bad)?,
+            Decoder::BoolArray => whole_array(b, &mut scratch.bools, 16, Value::Bools, |v| match v {
+                [byte] => Some(*byte != 0),
+                _ => None,
+            })
+            .ok_or_else(bad)?,
             Decoder::Bytea => Value::Bytes(b),
         })
     }
@@ -159,13 +213,32 @@ fn be_i16(b: &[u8], at: usize) -> Option<i16> {
     Some(i16::from_be_bytes(b.get(at..at + 2)?.try_into().ok()?))
 }
 
-/// A one-dimensional float4[]/float8[]/numeric[] into `out` (NULL elements as NaN).
-fn float_array(b: &[u8], out: &mut Vec<f64>) -> Option<()> {
+/// The arraysize of an array column: the translator's, when it describes an array of numbers
+/// or comes from the catalog for a column of no ADQL type (uploaded arrays, whose lengths the
+/// upload reader checked against it); `*` otherwise.
+fn array_size(col: &adql::OutputColumn) -> String {
+    match (col.arraysize.as_deref(), col.datatype) {
+        (Some(s), "double" | "float" | "short" | "int" | "long" | "boolean") => s.to_string(),
+        (Some(s), _) if col.ty == adql::AdqlType::Unknown => s.to_string(),
+        _ => "*".to_string(),
+    }
+}
+
+/// A one-dimensional array in PostgreSQL's binary format into `out`, each element read by
+/// `element` from the element type's OID and bytes (`None`: malformed or unexpected type).
+/// A NULL element becomes `null` when given; otherwise reading stops and the result is
+/// `Some(false)`. `None` for a malformed array.
+fn read_array<T: Copy>(
+    b: &[u8],
+    out: &mut Vec<T>,
+    null: Option<T>,
+    element: impl Fn(u32, &[u8]) -> Option<T>,
+) -> Option<bool> {
     out.clear();
     let ndim = be_i32(b, 0)?;
     let elem_oid = u32::try_from(be_i32(b, 8)?).ok()?;
     if ndim == 0 {
-        return Some(());
+        return Some(true);
     }
     if ndim != 1 {
         return None;
@@ -177,20 +250,32 @@ fn float_array(b: &[u8], out: &mut Vec<f64>) -> Option<()> {
         let n = be_i32(b, at)?;
         at += 4;
         if n < 0 {
-            out.push(f64::NAN);
+            match null {
+                Some(v) => out.push(v),
+                None => return Some(false),
+            }
             continue;
         }
         let n = usize::try_from(n).ok()?;
         let v = b.get(at..at + n)?;
         at += n;
-        out.push(match elem_oid {
-            701 => f64::from_be_bytes(v.try_into().ok()?),
-            700 => f64::from(f32::from_be_bytes(v.try_into().ok()?)),
-            1700 => numeric(v)?,
-            _ => return None,
-        });
+        out.push(element(elem_oid, v)?);
     }
-    Some(())
+    Some(true)
+}
+
+/// An array of `oid` elements with no NaN (integers, booleans), each read by `element`, as
+/// `value` of its elements; NULL when an element is NULL, `None` when malformed.
+fn whole_array<'a, T: Copy>(
+    b: &[u8],
+    out: &'a mut Vec<T>,
+    oid: u32,
+    value: fn(&'a [T]) -> Value<'a>,
+    element: fn(&[u8]) -> Option<T>,
+) -> Option<Value<'a>> {
+    let complete = read_array(b, out, None, |o, v| if o == oid { element(v) } else { None })?;
+    let elements: &'a [T] = out;
+    Some(if complete { value(elements) } else { Value::Null })
 }
 
 /// PostgreSQL's binary `numeric` (base-10000 digits) as the nearest double.
@@ -219,7 +304,7 @@ mod tests {
 
     #[test]
     fn scalars() {
-        let mut s = Vec::new();
+        let mut s = Scratch::default();
         assert_eq!(
             Decoder::Int8.decode(Some(&7i64.to_be_bytes()), &mut s),
             Ok(Value::Long(7))
@@ -259,10 +344,75 @@ mod tests {
             b.extend_from_slice(&8i32.to_be_bytes());
             b.extend_from_slice(&x.to_be_bytes());
         }
-        let mut s = Vec::new();
+        let mut s = Scratch::default();
         assert_eq!(
             Decoder::Float8Array.decode(Some(&b), &mut s),
             Ok(Value::Doubles(&[10.5, -3.25]))
         );
+    }
+
+    /// A one-dimensional array of `oid` elements in the binary format; `None` is a NULL element.
+    fn pg_array(oid: i32, elements: &[Option<&[u8]>]) -> Vec<u8> {
+        let mut b = Vec::new();
+        let has_null = i32::from(elements.iter().any(Option::is_none));
+        for v in [1, has_null, oid, elements.len() as i32, 1] {
+            b.extend_from_slice(&v.to_be_bytes());
+        }
+        for e in elements {
+            match e {
+                Some(bytes) => {
+                    b.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
+                    b.extend_from_slice(bytes);
+                }
+                None => b.extend_from_slice(&(-1i32).to_be_bytes()),
+            }
+        }
+        b
+    }
+
+    #[test]
+    fn integer_float_and_boolean_arrays() {
+        let mut s = Scratch::default();
+        let b = pg_array(21, &[Some(&7i16.to_be_bytes()), Some(&(-1i16).to_be_bytes())]);
+        assert_eq!(
+            Decoder::Int2Array.decode(Some(&b), &mut s),
+            Ok(Value::Shorts(&[7, -1]))
+        );
+        let b = pg_array(23, &[Some(&i32::MIN.to_be_bytes())]);
+        assert_eq!(
+            Decoder::Int4Array.decode(Some(&b), &mut s),
+            Ok(Value::Ints(&[i32::MIN]))
+        );
+        let b = pg_array(20, &[Some(&i64::MAX.to_be_bytes()), Some(&0i64.to_be_bytes())]);
+        assert_eq!(
+            Decoder::Int8Array.decode(Some(&b), &mut s),
+            Ok(Value::Longs(&[i64::MAX, 0]))
+        );
+        let b = pg_array(16, &[Some(&[1]), Some(&[0])]);
+        assert_eq!(
+            Decoder::BoolArray.decode(Some(&b), &mut s),
+            Ok(Value::Bools(&[true, false]))
+        );
+        let b = pg_array(700, &[Some(&1.5f32.to_be_bytes()), None]);
+        match Decoder::Float4Array.decode(Some(&b), &mut s) {
+            Ok(Value::Floats([x, y])) => assert!(*x == 1.5 && y.is_nan()),
+            other => panic!("{other:?}"),
+        }
+        // A NULL element makes the whole integer or boolean cell NULL.
+        let b = pg_array(23, &[Some(&1i32.to_be_bytes()), None]);
+        assert_eq!(Decoder::Int4Array.decode(Some(&b), &mut s), Ok(Value::Null));
+        let b = pg_array(16, &[None]);
+        assert_eq!(Decoder::BoolArray.decode(Some(&b), &mut s), Ok(Value::Null));
+        // An empty array (no dimensions) and a wrong element type.
+        let mut empty = Vec::new();
+        for v in [0i32, 0, 23] {
+            empty.extend_from_slice(&v.to_be_bytes());
+        }
+        assert_eq!(
+            Decoder::Int4Array.decode(Some(&empty), &mut s),
+            Ok(Value::Ints(&[]))
+        );
+        let b = pg_array(21, &[Some(&7i16.to_be_bytes())]);
+        assert!(Decoder::Int4Array.decode(Some(&b), &mut s).is_err());
     }
 }

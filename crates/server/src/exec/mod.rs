@@ -16,7 +16,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, NoTls};
 use votable::{Ending, ResultWriter, TableMeta};
 
-use decode::{Decoder, Raw};
+use decode::{Decoder, Raw, Scratch};
 
 /// Bytes gathered before they are handed to the sink.
 const CHUNK: usize = 64 * 1024;
@@ -236,7 +236,7 @@ async fn run_in_transaction<S: Sink>(
         let _ = r.send(Ok(()));
     }
 
-    let mut scratch: Vec<Vec<f64>> = vec![Vec::new(); decoders.len()];
+    let mut scratch: Vec<Scratch> = vec![Scratch::default(); decoders.len()];
     let mut rows: u64 = 0;
     let mut bytes: u64 = 0;
     let mut overflow = false;

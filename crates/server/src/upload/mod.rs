@@ -145,19 +145,24 @@ impl Ready {
     }
 }
 
-/// The PostgreSQL type a column is created with. Numeric arrays become `double precision[]`,
-/// the one array type every result writer sends (integers up to 2^53 stay exact); boolean
-/// arrays are kept as their text.
+/// The PostgreSQL type a column is created with: the storage type the reader chose, arrays
+/// included (`smallint[]`, `integer[]`, `bigint[]`, `real[]`, `double precision[]`,
+/// `boolean[]`), so `SELECT *` gives back the uploaded datatype and values.
 fn pg_type(t: SqlType) -> &'static str {
-    match t {
+    t.as_sql()
+}
+
+/// Whether the column is stored as a PostgreSQL array (geometries are not).
+fn is_array(t: SqlType) -> bool {
+    matches!(
+        t,
         SqlType::SmallIntArray
-        | SqlType::IntegerArray
-        | SqlType::BigIntArray
-        | SqlType::RealArray
-        | SqlType::DoubleArray => "double precision[]",
-        SqlType::BooleanArray => "text",
-        other => other.as_sql(),
-    }
+            | SqlType::IntegerArray
+            | SqlType::BigIntArray
+            | SqlType::RealArray
+            | SqlType::DoubleArray
+            | SqlType::BooleanArray
+    )
 }
 
 fn adql_type(t: SqlType) -> adql::AdqlType {
@@ -169,7 +174,7 @@ fn adql_type(t: SqlType) -> adql::AdqlType {
         SqlType::BigInt => A::BigInt,
         SqlType::Real => A::Real,
         SqlType::Double => A::Double,
-        SqlType::Text | SqlType::BooleanArray => A::VarChar(None),
+        SqlType::Text => A::VarChar(None),
         SqlType::Timestamp => A::Timestamp,
         SqlType::SPoint => A::Point,
         SqlType::SCircle => A::Circle,
@@ -178,7 +183,8 @@ fn adql_type(t: SqlType) -> adql::AdqlType {
         | SqlType::IntegerArray
         | SqlType::BigIntArray
         | SqlType::RealArray
-        | SqlType::DoubleArray => A::Unknown,
+        | SqlType::DoubleArray
+        | SqlType::BooleanArray => A::Unknown,
     }
 }
 
@@ -352,6 +358,10 @@ pub fn catalog(served: &adql::MemoryCatalog, ready: &[Ready]) -> adql::MemoryCat
                 col.utype = c.utype.clone();
                 col.description = c.description.clone();
                 col.unicode = c.datatype == votable::Datatype::UnicodeChar;
+                if is_array(c.sql_type) {
+                    // The uploaded arraysize (`3`, `*`, `2x3`), for the result FIELD.
+                    col.arraysize = c.arraysize.clone();
+                }
                 col
             })
             .collect();

@@ -135,3 +135,48 @@ pub fn write_format(format: &str, ending: Ending<'_>) -> Vec<u8> {
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).unwrap()
 }
+
+/// A second table for the integer, float and boolean arrays: one row of values, one of empty
+/// arrays (and edge values for the fixed column), one of nulls.
+pub fn array_fields() -> Vec<Field> {
+    vec![
+        Field::new("ss", Datatype::Short).with_arraysize("*"),
+        Field::new("ii", Datatype::Int).with_arraysize("3"),
+        Field::new("ll", Datatype::Long).with_arraysize("*"),
+        Field::new("ff", Datatype::Float).with_arraysize("*"),
+        Field::new("bb", Datatype::Boolean).with_arraysize("*"),
+    ]
+}
+
+pub fn array_rows() -> Vec<Vec<Value<'static>>> {
+    vec![
+        vec![
+            Value::Shorts(&[1, -2, i16::MAX]),
+            Value::Ints(&[1, 2, -3]),
+            Value::Longs(&[i64::MAX, 0]),
+            Value::Floats(&[1.5, f32::NAN]),
+            Value::Bools(&[true, false, true]),
+        ],
+        vec![
+            Value::Shorts(&[]),
+            Value::Ints(&[i32::MIN, 0, 7]),
+            Value::Longs(&[]),
+            Value::Floats(&[]),
+            Value::Bools(&[]),
+        ],
+        vec![Value::Null; 5],
+    ]
+}
+
+/// Runs the array table through the writer for `format` and returns the output.
+pub fn write_arrays(format: &str) -> Vec<u8> {
+    let mut writer = votable::writer_for(format).unwrap();
+    let fields = array_fields();
+    let mut out = Vec::new();
+    writer.begin(&mut out, &TableMeta::new(&fields)).unwrap();
+    for row in array_rows() {
+        writer.row(&mut out, &row).unwrap();
+    }
+    writer.end(&mut out, Ending::Complete).unwrap();
+    out
+}
