@@ -105,6 +105,19 @@ pub fn describe(e: &tokio_postgres::Error, timeout: Duration) -> QueryError {
     }
 }
 
+/// The statements that open the transaction every user query (and every EXPLAIN of one) runs
+/// in: read-only, with `statement_timeout`, as the query role when there is one.
+pub(crate) fn guarded(timeout: Duration, role: Option<&str>) -> String {
+    let mut setup = format!(
+        "BEGIN TRANSACTION READ ONLY; SET LOCAL statement_timeout = {};",
+        timeout.as_millis().max(1)
+    );
+    if let Some(role) = role {
+        setup.push_str(&format!(" SET LOCAL ROLE \"{}\";", role.replace('"', "\"\"")));
+    }
+    setup
+}
+
 /// The SQL actually sent: the translation wrapped so that at most `limit` rows come back.
 pub(crate) fn limited(sql: &str, limit: u64) -> String {
     format!("SELECT * FROM ({sql}) AS \"tapir_result\" LIMIT {limit}")
@@ -127,14 +140,7 @@ pub async fn run<S: Sink>(
         Outcome::Rejected
     };
 
-    let mut setup = format!(
-        "BEGIN TRANSACTION READ ONLY; SET LOCAL statement_timeout = {};",
-        q.timeout.as_millis().max(1)
-    );
-    if let Some(role) = q.role {
-        setup.push_str(&format!(" SET LOCAL ROLE \"{}\";", role.replace('"', "\"\"")));
-    }
-    if let Err(e) = client.batch_execute(&setup).await {
+    if let Err(e) = client.batch_execute(&guarded(q.timeout, q.role)).await {
         let _ = client.batch_execute("ROLLBACK").await;
         return reject(describe(&e, q.timeout));
     }

@@ -68,7 +68,7 @@ pub async fn jobs(
 /// One job of the search, with what its `/async/{id}` document shows: parameters under their
 /// lower-case ids, the result of a COMPLETED job, the message of an ERROR or ABORTED one.
 fn write_found(state: &AppState, found: &Found, metadata_only: bool, out: &mut String) {
-    super::jobs::with_job_doc(state, &found.job, &[], |doc| {
+    super::jobs::with_job_doc(state, &found.job, |doc| {
         uws::job_search_entry(doc, found.name.as_deref(), metadata_only, out)
     });
 }

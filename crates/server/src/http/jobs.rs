@@ -241,16 +241,6 @@ fn part_urls(state: &AppState, id: &str, parts: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// The names of the files uploaded with a job.
-async fn uploaded_parts(client: &tokio_postgres::Client, id: &str) -> Result<Vec<String>, TapError> {
-    Ok(crate::jobs::uploads::list(client, id)
-        .await
-        .map_err(store_error)?
-        .into_iter()
-        .map(|(name, _)| name)
-        .collect())
-}
-
 /// A COMPLETED job has its one result, `result` (AS-01, PH-04); other phases have none.
 fn result_refs<'a>(job: &'a Job, href: &'a str) -> Vec<uws::ResultRef<'a>> {
     match (&job.result, job.phase) {
@@ -267,12 +257,8 @@ fn result_refs<'a>(job: &'a Job, href: &'a str) -> Vec<uws::ResultRef<'a>> {
 /// The `uws` view of a stored job, handed to `write`: what every job document shows
 /// (parameters with lower-case ids and uploaded files by reference, the result of a COMPLETED
 /// job, the message of an ERROR or ABORTED one). `/async/{id}` and ESA's `/jobs/async` share it.
-pub(super) fn with_job_doc<R>(
-    state: &AppState,
-    job: &Job,
-    parts: &[String],
-    write: impl FnOnce(&uws::JobDoc<'_>) -> R,
-) -> R {
+pub(super) fn with_job_doc<R>(state: &AppState, job: &Job, write: impl FnOnce(&uws::JobDoc<'_>) -> R) -> R {
+    let parts = &job.upload_parts;
     let urls = part_urls(state, &job.id, parts);
     let shown = shown_params(&job.params);
     let params = all_param_refs(&shown, parts, &urls);
@@ -305,9 +291,9 @@ pub(super) fn with_job_doc<R>(
 }
 
 /// The job document (JB-04 order and nil rules, written by the `uws` crate).
-fn job_document(state: &AppState, job: &Job, parts: &[String]) -> String {
+fn job_document(state: &AppState, job: &Job) -> String {
     let mut out = String::with_capacity(2048);
-    with_job_doc(state, job, parts, |doc| uws::write_job(doc, &mut out));
+    with_job_doc(state, job, |doc| uws::write_job(doc, &mut out));
     out
 }
 
@@ -339,18 +325,15 @@ pub async fn job(
     };
     // Subscribed before the first read, so a change in between is not missed.
     let mut events = state.jobs.hub.subscribe();
-    let client = store_client(&state).await?;
-    let mut job = load(&client, &id).await?;
-    let parts = uploaded_parts(&client, &id).await?;
-    // Do not hold a pooled connection while blocked.
-    drop(client);
+    // The connection goes back to the pool before blocking.
+    let mut job = fetch(&state, &id).await?;
     if let Some(secs) = wait {
         let blocks = job.phase.is_active() && only_in.is_none_or(|p| p == job.phase);
         if blocks && secs > 0 {
             job = wait_for_change(&state, &id, job, &mut events, Duration::from_secs(secs)).await?;
         }
     }
-    Ok(xml(job_document(&state, &job, &parts)))
+    Ok(xml(job_document(&state, &job)))
 }
 
 /// Block until the job's phase differs from `job.phase`, the time is up, or the process stops.
@@ -376,8 +359,7 @@ async fn wait_for_change(
             _ = shutdown.changed() => return Ok(current),
         };
         if look {
-            let client = store_client(state).await?;
-            current = load(&client, id).await?;
+            current = fetch(state, id).await?;
             if current.phase != start_phase {
                 return Ok(current);
             }
@@ -418,14 +400,12 @@ async fn delete_job(state: &AppState, id: &str) -> Result<Response, TapError> {
         return Err(no_job(id));
     }
     let client = store_client(state).await?;
-    match store::delete(&client, id).await.map_err(store_error)? {
-        None => Err(no_job(id)),
-        Some(_) => {
-            state.jobs.remove_files(id).await;
-            tracing::info!(job = %id, "job deleted");
-            Ok(see_other(format!("{}/async", state.base_url)))
-        }
+    if !store::delete(&client, id).await.map_err(store_error)? {
+        return Err(no_job(id));
     }
+    state.jobs.remove_files(id).await;
+    tracing::info!(job = %id, "job deleted");
+    Ok(see_other(format!("{}/async", state.base_url)))
 }
 
 // ----- phase -----------------------------------------------------------------------------
@@ -529,8 +509,7 @@ pub async fn destruction_post(
 }
 
 pub async fn quote(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Response, TapError> {
-    let client = store_client(&state).await?;
-    let job = load(&client, &id).await?;
+    let job = fetch(&state, &id).await?;
     Ok(text(job.quote.map(UtcTime::to_iso).unwrap_or_default()))
 }
 
@@ -544,14 +523,11 @@ pub async fn parameters(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> Result<Response, TapError> {
-    let client = store_client(&state).await?;
-    let job = load(&client, &id).await?;
-    let parts = uploaded_parts(&client, &id).await?;
-    let urls = part_urls(&state, &id, &parts);
-    let shown = shown_params(&job.params);
-    let params = all_param_refs(&shown, &parts, &urls);
+    let job = fetch(&state, &id).await?;
     let mut out = String::new();
-    uws::write_parameters(&params, &mut out);
+    with_job_doc(&state, &job, |doc| {
+        uws::write_parameters(doc.parameters, &mut out)
+    });
     Ok(xml(out))
 }
 
@@ -580,13 +556,12 @@ pub async fn parameters_post(
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response, TapError> {
-    let later = params_of(&state, req).await?;
+    let mut later = params_of(&state, req).await?;
     let client = store_client(&state).await?;
     let job = load(&client, &id).await?;
     if job.phase != Phase::Pending {
         return changed(&state, &job, "parameters", false);
     }
-    let mut later = later;
     let parts = std::mem::take(&mut later.file_parts);
     if !parts.is_empty() {
         crate::jobs::uploads::save(&client, &id, &parts)
@@ -608,19 +583,15 @@ pub async fn results(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> Result<Response, TapError> {
-    let client = store_client(&state).await?;
-    let job = load(&client, &id).await?;
-    let href = format!("{}/results/result", job_url(&state, &id));
-    let list = result_refs(&job, &href);
+    let job = fetch(&state, &id).await?;
     let mut out = String::new();
-    uws::write_results(&list, &mut out);
+    with_job_doc(&state, &job, |doc| uws::write_results(doc.results, &mut out));
     Ok(xml(out))
 }
 
 /// `GET /async/{id}/error`: the error document of an ERROR or ABORTED job, with 200 (REQ-10).
 pub async fn error(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Response, TapError> {
-    let client = store_client(&state).await?;
-    let job = load(&client, &id).await?;
+    let job = fetch(&state, &id).await?;
     match job.phase {
         Phase::Error | Phase::Aborted => {
             let message = job

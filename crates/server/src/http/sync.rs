@@ -150,17 +150,8 @@ async fn run_sync(
 ) -> Result<Response, TapError> {
     let params = read_params(req, state.config.limits.upload_max_bytes).await?;
     let qr = query_request(state, &params)?;
-    let specs = upload::spec::parse(params.all("UPLOAD"))?;
-    let inline = |part: &str| inline_part(&params, part);
-    let uploads = upload::prepare(state, &specs, &inline, &qr.query, upload::Limits::sync(state)).await?;
-    let translation = {
-        let served = state.served();
-        if uploads.is_empty() {
-            adql::translate(&qr.query, &served.adql, &state.udfs)?
-        } else {
-            adql::translate(&qr.query, &upload::catalog(&served.adql, &uploads), &state.udfs)?
-        }
-    };
+    let uploads = upload::prepare(state, &params, &qr.query, upload::Limits::sync(state)).await?;
+    let translation = upload::translate(&qr.query, &state.served().adql, &uploads, &state.udfs)?;
     tracing::info!(request = id, maxrec = qr.maxrec, uploads = uploads.len(), query = %qr.query, "sync query");
     let client = state
         .sync_pool
@@ -176,7 +167,6 @@ async fn run_sync(
         let role = task_state.query_role.as_deref();
         if !uploads.is_empty() {
             if let Err(message) = upload::load(&client, &uploads, role).await {
-                upload::unload(&client).await;
                 let _ = ready_tx.send(Err(exec::QueryError {
                     user_error: true,
                     message,
@@ -217,15 +207,6 @@ async fn run_sync(
         Ok(Err(e)) => Err(TapError::internal(e.message)),
         Err(_) => Err(TapError::internal("the query task ended unexpectedly")),
     }
-}
-
-/// The content of the part `param:NAME` names: a file part, or (for clients that send the table
-/// as an ordinary field) a parameter of that name.
-pub(crate) fn inline_part(params: &Params, name: &str) -> Option<Bytes> {
-    params
-        .file_part(name)
-        .map(|f| f.data.clone())
-        .or_else(|| params.get(name).map(|v| Bytes::copy_from_slice(v.as_bytes())))
 }
 
 /// FITS and other patched formats: write to a spool file, patch its header, then send it.

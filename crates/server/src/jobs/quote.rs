@@ -12,9 +12,12 @@ use std::time::Duration;
 
 use uws::UtcTime;
 
-use crate::exec::limited;
+use crate::exec::{guarded, limited};
 use crate::http::params::Params;
 use crate::http::AppState;
+
+/// The longest planning may take before the job goes without a quote.
+const PLAN_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Seconds of execution per unit of planner cost.
 const SECONDS_PER_COST_UNIT: f64 = 1.0e-5;
@@ -40,12 +43,8 @@ async fn plan_cost(state: &AppState, params: &[(String, String)]) -> Option<f64>
     };
     let client = state.jobs.store.get().await.ok()?;
     // The same guard rails as the query itself: read-only, as the query role, time-limited.
-    let mut setup = String::from(
-        "BEGIN TRANSACTION READ ONLY; SET LOCAL statement_timeout = 1000; SET LOCAL lock_timeout = 50;",
-    );
-    if let Some(role) = state.query_role.as_deref() {
-        setup.push_str(&format!(" SET LOCAL ROLE \"{}\";", role.replace('"', "\"\"")));
-    }
+    let mut setup = guarded(PLAN_TIMEOUT, state.query_role.as_deref());
+    setup.push_str(" SET LOCAL lock_timeout = 50;");
     if client.batch_execute(&setup).await.is_err() {
         let _ = client.batch_execute("ROLLBACK").await;
         return None;

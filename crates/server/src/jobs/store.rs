@@ -33,6 +33,8 @@ pub struct Job {
     pub params: Vec<(String, String)>,
     pub error_message: Option<String>,
     pub result: Option<StoredResult>,
+    /// Names of the files uploaded with the job (`tapir.job_uploads`), read by [`get`] only.
+    pub upload_parts: Vec<String>,
 }
 
 /// A COMPLETED job's result file and what it holds.
@@ -85,6 +87,7 @@ impl Job {
             params: names.into_iter().zip(values).collect(),
             error_message: r.try_get(12)?,
             result,
+            upload_parts: Vec::new(),
         })
     }
 }
@@ -142,14 +145,21 @@ pub async fn insert(client: &Client, job: &NewJob<'_>) -> Result<(), DbError> {
     Ok(())
 }
 
-/// One job, or None when there is no such job.
+/// One job with the names of its uploaded files (one statement), or None when there is no
+/// such job.
 pub async fn get(client: &Client, id: &str) -> Result<Option<Job>, DbError> {
-    let sql = format!("SELECT {JOB_COLUMNS} FROM tapir.jobs WHERE job_id = $1");
+    let sql = format!(
+        "SELECT {JOB_COLUMNS}, ARRAY(SELECT part FROM tapir.job_uploads u \
+         WHERE u.job_id = j.job_id ORDER BY part) FROM tapir.jobs j WHERE job_id = $1"
+    );
     let row = client
         .query_opt(&sql, &[&id])
         .await
         .map_err(DbError::query("cannot read the job"))?;
-    row.as_ref().map(Job::from_row).transpose()
+    let Some(row) = row else { return Ok(None) };
+    let mut job = Job::from_row(&row)?;
+    job.upload_parts = row.try_get(18)?;
+    Ok(Some(job))
 }
 
 /// Change the phase from `from` to `to`, with the bookkeeping the new phase needs. False when
@@ -224,16 +234,13 @@ pub async fn set_destruction(client: &Client, id: &str, at: UtcTime) -> Result<b
     Ok(n == 1)
 }
 
-/// Remove a job; returns its result file, if it had one. None when there was no such job.
-pub async fn delete(client: &Client, id: &str) -> Result<Option<Option<String>>, DbError> {
-    let row = client
-        .query_opt(
-            "DELETE FROM tapir.jobs WHERE job_id = $1 RETURNING result_file",
-            &[&id],
-        )
+/// Remove a job (its uploads go with it); false when there was no such job.
+pub async fn delete(client: &Client, id: &str) -> Result<bool, DbError> {
+    let n = client
+        .execute("DELETE FROM tapir.jobs WHERE job_id = $1", &[&id])
         .await
         .map_err(DbError::query("cannot delete the job"))?;
-    Ok(row.map(|r| r.get(0)))
+    Ok(n == 1)
 }
 
 /// One line of the job list.
@@ -373,6 +380,17 @@ pub async fn heartbeat(client: &Client, process: &str) -> Result<(), DbError> {
     Ok(())
 }
 
+/// The statement that ends the EXECUTING jobs `which` selects, whose process is gone or going:
+/// queued again with `requeue`, else ERROR with [`STOPPED`]. Returns their process ids.
+fn end_orphans(requeue: bool, which: &str) -> String {
+    let set = if requeue {
+        "phase = 'QUEUED', queued_at = clock_timestamp(), process_id = NULL, start_time = NULL".to_string()
+    } else {
+        format!("phase = 'ERROR', end_time = clock_timestamp(), error_message = '{STOPPED}'")
+    };
+    format!("UPDATE tapir.jobs SET {set} WHERE phase = 'EXECUTING' AND {which} RETURNING process_id")
+}
+
 /// The `application_name` of the connections a process runs jobs' queries on.
 pub fn worker_application_name(process: &str) -> String {
     format!("tapir-worker:{process}")
@@ -386,23 +404,10 @@ pub async fn recover(client: &Client, lease_secs: u64, requeue: bool) -> Result<
     let lease = i64_of(lease_secs) as f64;
     let dead = "(process_id IS NULL OR process_id NOT IN (SELECT process_id FROM tapir.processes \
                 WHERE heartbeat > clock_timestamp() - make_interval(secs => $1)))";
-    let sql = if requeue {
-        format!(
-            "UPDATE tapir.jobs SET phase = 'QUEUED', queued_at = clock_timestamp(), process_id = NULL, \
-             start_time = NULL WHERE phase = 'EXECUTING' AND {dead} RETURNING process_id"
-        )
-    } else {
-        format!(
-            "UPDATE tapir.jobs SET phase = 'ERROR', end_time = clock_timestamp(), error_message = $2 \
-             WHERE phase = 'EXECUTING' AND {dead} RETURNING process_id"
-        )
-    };
-    let rows = if requeue {
-        client.query(&sql, &[&lease]).await
-    } else {
-        client.query(&sql, &[&lease, &STOPPED]).await
-    }
-    .map_err(DbError::query("cannot recover the jobs of stopped processes"))?;
+    let rows = client
+        .query(&end_orphans(requeue, dead), &[&lease])
+        .await
+        .map_err(DbError::query("cannot recover the jobs of stopped processes"))?;
     let mut names: Vec<String> = rows
         .iter()
         .filter_map(|r| r.get::<_, Option<String>>(0))
@@ -453,24 +458,10 @@ pub async fn recover(client: &Client, lease_secs: u64, requeue: bool) -> Result<
 /// At shutdown: end this process's EXECUTING jobs (their queries are cancelled with it) and
 /// remove its heartbeat.
 pub async fn retire(client: &Client, process: &str, requeue: bool) -> Result<u64, DbError> {
-    let n = if requeue {
-        client
-            .execute(
-                "UPDATE tapir.jobs SET phase = 'QUEUED', queued_at = clock_timestamp(), \
-                 process_id = NULL, start_time = NULL WHERE phase = 'EXECUTING' AND process_id = $1",
-                &[&process],
-            )
-            .await
-    } else {
-        client
-            .execute(
-                "UPDATE tapir.jobs SET phase = 'ERROR', end_time = clock_timestamp(), error_message = $2 \
-                 WHERE phase = 'EXECUTING' AND process_id = $1",
-                &[&process, &STOPPED],
-            )
-            .await
-    }
-    .map_err(DbError::query("cannot end this process's jobs"))?;
+    let n = client
+        .execute(&end_orphans(requeue, "process_id = $1"), &[&process])
+        .await
+        .map_err(DbError::query("cannot end this process's jobs"))?;
     client
         .execute("DELETE FROM tapir.processes WHERE process_id = $1", &[&process])
         .await
@@ -479,8 +470,8 @@ pub async fn retire(client: &Client, process: &str, requeue: bool) -> Result<u64
 }
 
 /// Delete up to `batch` jobs past their destruction time, under the reaper's advisory lock
-/// so that one process reaps at a time. Returns their result files; None when another
-/// process holds the lock.
+/// so that one process reaps at a time. Returns their ids (the caller removes their files);
+/// None when another process holds the lock.
 pub async fn reap(client: &Client, batch: i64) -> Result<Option<Vec<String>>, DbError> {
     client.batch_execute("BEGIN").await?;
     let result = async {
@@ -495,18 +486,11 @@ pub async fn reap(client: &Client, batch: i64) -> Result<Option<Vec<String>>, Db
             .query(
                 "DELETE FROM tapir.jobs WHERE job_id IN (SELECT job_id FROM tapir.jobs \
                  WHERE destruction < clock_timestamp() ORDER BY destruction LIMIT $1 \
-                 FOR UPDATE SKIP LOCKED) RETURNING job_id, result_file",
+                 FOR UPDATE SKIP LOCKED) RETURNING job_id",
                 &[&batch],
             )
             .await?;
-        Ok(Some(
-            rows.iter()
-                .map(|r| {
-                    let file: Option<String> = r.get(1);
-                    file.unwrap_or_else(|| r.get::<_, String>(0))
-                })
-                .collect(),
-        ))
+        Ok(Some(rows.iter().map(|r| r.get(0)).collect()))
     }
     .await
     .map_err(DbError::query("cannot reap old jobs"));

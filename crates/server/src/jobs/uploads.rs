@@ -1,8 +1,6 @@
 //! The inline uploads of async jobs in `tapir.job_uploads` (migration 0005): stored with the
 //! job, read back by whichever process runs it, deleted with it.
 
-use std::collections::HashMap;
-
 use bytes::Bytes;
 use tokio_postgres::Client;
 
@@ -24,20 +22,8 @@ pub async fn save(client: &Client, job: &str, parts: &[FilePart]) -> Result<(), 
     Ok(())
 }
 
-/// The part names of a job's stored uploads, with their sizes.
-pub async fn list(client: &Client, job: &str) -> Result<Vec<(String, i64)>, DbError> {
-    let rows = client
-        .query(
-            "SELECT part, octet_length(data)::bigint FROM tapir.job_uploads WHERE job_id = $1 ORDER BY part",
-            &[&job],
-        )
-        .await
-        .map_err(DbError::query("cannot list the job's uploaded files"))?;
-    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
-}
-
-/// Every stored upload of a job, by part name.
-pub async fn all(client: &Client, job: &str) -> Result<HashMap<String, Bytes>, DbError> {
+/// Every stored upload of a job, as file parts.
+pub async fn all(client: &Client, job: &str) -> Result<Vec<FilePart>, DbError> {
     let rows = client
         .query(
             "SELECT part, data FROM tapir.job_uploads WHERE job_id = $1",
@@ -47,7 +33,10 @@ pub async fn all(client: &Client, job: &str) -> Result<HashMap<String, Bytes>, D
         .map_err(DbError::query("cannot read the job's uploaded files"))?;
     Ok(rows
         .iter()
-        .map(|r| (r.get::<_, String>(0), Bytes::from(r.get::<_, Vec<u8>>(1))))
+        .map(|r| FilePart {
+            name: r.get(0),
+            data: Bytes::from(r.get::<_, Vec<u8>>(1)),
+        })
         .collect())
 }
 

@@ -103,71 +103,51 @@ async fn run_job(state: &Arc<AppState>, job: Claimed) {
     }
 }
 
-/// The job's uploads: its stored files, fetched URLs, earlier results it names.
-async fn job_uploads(
-    state: &Arc<AppState>,
-    job: &Claimed,
-    params: &Params,
-    adql: &str,
-) -> Result<Vec<upload::Ready>, String> {
-    let specs = upload::spec::parse(params.all("UPLOAD")).map_err(|e| e.message)?;
-    let stored = if specs
-        .iter()
-        .any(|s| matches!(s.source, upload::Source::Inline(_)))
-    {
-        let client = state
-            .jobs
-            .store
-            .get()
-            .await
-            .map_err(|e| format!("the job store is not reachable: {e}"))?;
-        uploads::all(&client, &job.id).await.map_err(|e| e.to_string())?
-    } else {
-        Default::default()
-    };
-    let inline = |part: &str| {
-        stored
-            .get(part)
-            .cloned()
-            .or_else(|| {
-                stored
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(part))
-                    .map(|(_, v)| v.clone())
-            })
-            .or_else(|| {
-                params
-                    .get(part)
-                    .map(|v| bytes::Bytes::copy_from_slice(v.as_bytes()))
-            })
-    };
-    upload::prepare(state, &specs, &inline, adql, upload::Limits::async_job(state))
+/// The stored files of the job's inline uploads, as the file parts of its parameters.
+async fn with_stored_files(state: &AppState, job: &Claimed, params: &mut Params) -> Result<(), String> {
+    let inline = params
+        .all("UPLOAD")
+        .any(|u| u.to_ascii_lowercase().contains("param:"));
+    if !inline {
+        return Ok(());
+    }
+    let client = state
+        .jobs
+        .store
+        .get()
         .await
-        .map_err(|e| e.message)
+        .map_err(|e| format!("the job store is not reachable: {e}"))?;
+    params.file_parts = uploads::all(&client, &job.id).await.map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// A failure, unless the job was stopped (aborted, deleted) meanwhile, which caused it.
+fn failed(stopped: bool, message: String) -> Ended {
+    if stopped {
+        Ended::Stopped
+    } else {
+        Ended::Error(message)
+    }
 }
 
 async fn execute(state: &Arc<AppState>, job: &Claimed) -> Ended {
     let jobs = &state.jobs;
-    let params = Params::from_pairs(job.params.clone());
+    let mut params = Params::from_pairs(job.params.clone());
     let qr = match crate::http::sync::query_request(state, &params) {
         Ok(q) => q,
         Err(e) => return Ended::Error(e.message),
     };
-    let uploads = match job_uploads(state, job, &params, &qr.query).await {
+    if let Err(message) = with_stored_files(state, job, &mut params).await {
+        return Ended::Error(message);
+    }
+    let limits = upload::Limits::async_job(state);
+    let uploads = match upload::prepare(state, &params, &qr.query, limits).await {
         Ok(u) => u,
-        Err(message) => return Ended::Error(message),
+        Err(e) => return Ended::Error(e.message),
     };
-    let translation = {
-        let served = state.served();
-        let result = if uploads.is_empty() {
-            adql::translate(&qr.query, &served.adql, &state.udfs)
-        } else {
-            adql::translate(&qr.query, &upload::catalog(&served.adql, &uploads), &state.udfs)
-        };
-        match result {
-            Ok(t) => t,
-            Err(e) => return Ended::Error(format!("ADQL {e}")),
-        }
+    let translation = match upload::translate(&qr.query, &state.served().adql, &uploads, &state.udfs) {
+        Ok(t) => t,
+        Err(e) => return Ended::Error(format!("ADQL {e}")),
     };
     let client = match jobs.query_pool.get().await {
         Ok(c) => c,
@@ -178,12 +158,7 @@ async fn execute(state: &Arc<AppState>, job: &Claimed) -> Ended {
     }
     if !uploads.is_empty() {
         if let Err(message) = upload::load(&client, &uploads, state.query_role.as_deref()).await {
-            upload::unload(&client).await;
-            return if jobs.hub.stopped(&job.id) {
-                Ended::Stopped
-            } else {
-                Ended::Error(message)
-            };
+            return failed(jobs.hub.stopped(&job.id), message);
         }
     }
     let notes = upload::Ready::notes(&uploads);
@@ -207,11 +182,7 @@ async fn execute(state: &Arc<AppState>, job: &Claimed) -> Ended {
     match ran {
         FileOutcome::Rejected(e) => {
             remove_quietly(&part).await;
-            if stopped() {
-                Ended::Stopped
-            } else {
-                Ended::Error(e.message)
-            }
+            failed(stopped(), e.message)
         }
         FileOutcome::Ran { outcome, file } => {
             let size = file.metadata().await.map(|m| m.len()).ok();
@@ -221,19 +192,11 @@ async fn execute(state: &Arc<AppState>, job: &Claimed) -> Ended {
                 Outcome::Overflow { rows, .. } => (rows, true),
                 Outcome::Failed { message, .. } => {
                     remove_quietly(&part).await;
-                    return if stopped() {
-                        Ended::Stopped
-                    } else {
-                        Ended::Error(message)
-                    };
+                    return failed(stopped(), message);
                 }
                 Outcome::Cancelled { .. } | Outcome::Rejected => {
                     remove_quietly(&part).await;
-                    return if stopped() {
-                        Ended::Stopped
-                    } else {
-                        Ended::Error("the result could not be written".into())
-                    };
+                    return failed(stopped(), "the result could not be written".into());
                 }
             };
             if stopped() {

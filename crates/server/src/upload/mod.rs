@@ -11,7 +11,7 @@
 
 mod fetch;
 mod names;
-pub mod spec;
+mod spec;
 
 use std::sync::Arc;
 
@@ -22,8 +22,9 @@ use tokio_postgres::Client;
 use votable::{SqlType, UploadTable};
 
 use crate::http::error::TapError;
+use crate::http::params::Params;
 use crate::http::AppState;
-pub use spec::{Source, Spec};
+use spec::Source;
 
 /// Why an upload was refused, with the status it deserves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,21 +193,21 @@ fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// Read every upload the request names, and every `JOB_UPLOAD.JOB<id>` the query mentions.
-/// `inline` finds the content of a `param:` part.
+/// Read every upload `params` names (UPLOAD, with `param:` parts among `params`' file parts),
+/// and every `JOB_UPLOAD.JOB<id>` the query mentions.
 pub async fn prepare(
     state: &Arc<AppState>,
-    specs: &[Spec],
-    inline: &(dyn Fn(&str) -> Option<Bytes> + Sync),
+    params: &Params,
     adql: &str,
     limits: Limits,
 ) -> Result<Vec<Ready>, UploadError> {
+    let specs = spec::parse(params.all("UPLOAD"))?;
     let mut ready = Vec::new();
     let mut bytes_left = limits.max_bytes;
     let mut rows_left = limits.max_rows;
-    for spec in specs {
+    for spec in &specs {
         let data = match &spec.source {
-            Source::Inline(part) => inline(part).ok_or_else(|| {
+            Source::Inline(part) => inline_part(params, part).ok_or_else(|| {
                 UploadError::bad(format!(
                     "UPLOAD {} names param:{part}, but the request has no part called '{part}'",
                     spec.name
@@ -217,35 +218,62 @@ pub async fn prepare(
                 None => fetch::fetch(url, &state.config.uploads, bytes_left).await?,
             },
         };
-        if data.len() as u64 > bytes_left {
-            return Err(UploadError::too_large(format!(
-                "the uploads have more than {} bytes, the limit of this service",
-                limits.max_bytes
-            )));
-        }
-        bytes_left -= data.len() as u64;
+        spend(&mut bytes_left, &data, limits)?;
         let table = parse(&spec.name, data, rows_left, limits).await?;
         rows_left = rows_left.saturating_sub(table.rows);
         let temp = format!("tapir_upload_{}", spec.name.to_ascii_lowercase());
         ready.push(Ready::new("TAP_UPLOAD", spec.name.clone(), temp, table));
     }
+    // `job_upload_refs` names each job once.
     for id in job_upload_refs(adql) {
-        if !ready
-            .iter()
-            .any(|r| r.schema == "JOB_UPLOAD" && r.temp.ends_with(&id))
-        {
-            let data = result_of(state, &id).await?;
-            let table = parse(&format!("JOB_UPLOAD.JOB{id}"), data, rows_left, limits).await?;
-            rows_left = rows_left.saturating_sub(table.rows);
-            ready.push(Ready::new(
-                "JOB_UPLOAD",
-                format!("JOB{id}"),
-                format!("tapir_job_{id}"),
-                table,
-            ));
-        }
+        let data = result_of(state, &id).await?;
+        spend(&mut bytes_left, &data, limits)?;
+        let table = parse(&format!("JOB_UPLOAD.JOB{id}"), data, rows_left, limits).await?;
+        rows_left = rows_left.saturating_sub(table.rows);
+        ready.push(Ready::new(
+            "JOB_UPLOAD",
+            format!("JOB{id}"),
+            format!("tapir_job_{id}"),
+            table,
+        ));
     }
     Ok(ready)
+}
+
+/// The content `param:NAME` names: a file part, or (for clients that send the table as an
+/// ordinary field) a parameter of that name.
+fn inline_part(params: &Params, name: &str) -> Option<Bytes> {
+    params
+        .file_part(name)
+        .map(|f| f.data.clone())
+        .or_else(|| params.get(name).map(|v| Bytes::copy_from_slice(v.as_bytes())))
+}
+
+/// Check and translate `adql` against the served catalogue plus the uploads.
+pub fn translate(
+    adql: &str,
+    served: &adql::MemoryCatalog,
+    ready: &[Ready],
+    udfs: &adql::UdfRegistry,
+) -> Result<adql::Translation, adql::AdqlError> {
+    if ready.is_empty() {
+        adql::translate(adql, served, udfs)
+    } else {
+        adql::translate(adql, &catalog(served, ready), udfs)
+    }
+}
+
+/// Count one table's bytes against what is left of the query's byte limit.
+fn spend(bytes_left: &mut u64, data: &Bytes, limits: Limits) -> Result<(), UploadError> {
+    let n = data.len() as u64;
+    if n > *bytes_left {
+        return Err(UploadError::too_large(format!(
+            "the uploads have more than {} bytes, the limit of this service",
+            limits.max_bytes
+        )));
+    }
+    *bytes_left -= n;
+    Ok(())
 }
 
 /// Parse off the async threads: a large upload is CPU work.
@@ -343,7 +371,7 @@ async fn result_of(state: &AppState, id: &str) -> Result<Bytes, UploadError> {
 }
 
 /// The catalogue a query with uploads is checked against: the served one plus the uploads.
-pub fn catalog(served: &adql::MemoryCatalog, ready: &[Ready]) -> adql::MemoryCatalog {
+fn catalog(served: &adql::MemoryCatalog, ready: &[Ready]) -> adql::MemoryCatalog {
     let mut tables = served.tables.clone();
     for r in ready {
         let columns = r
@@ -373,8 +401,16 @@ pub fn catalog(served: &adql::MemoryCatalog, ready: &[Ready]) -> adql::MemoryCat
 }
 
 /// Create, fill and ANALYZE the temporary tables on `client` (outside any transaction), and
-/// let `role` read them.
+/// let `role` read them. On failure whatever was created is dropped again.
 pub async fn load(client: &Client, ready: &[Ready], role: Option<&str>) -> Result<(), String> {
+    let loaded = load_all(client, ready, role).await;
+    if loaded.is_err() {
+        unload(client).await;
+    }
+    loaded
+}
+
+async fn load_all(client: &Client, ready: &[Ready], role: Option<&str>) -> Result<(), String> {
     for r in ready {
         let cols: Vec<String> = r
             .table
