@@ -125,7 +125,11 @@ struct Cluster {
     /// Holds the data directory, the server log and the socket.
     dir: PathBuf,
     port: u16,
+    /// The machine's PostgreSQL programs (initdb, psql).
     bin: PathBuf,
+    /// Where pg_ctl and postgres run from: `bin`, or a private copy of the installation with
+    /// a corrected pgSphere script (see [`Cluster::restart_corrected`]).
+    run_bin: PathBuf,
     root: bool,
     started: bool,
 }
@@ -151,6 +155,7 @@ impl Cluster {
             dir,
             port: free_port()?,
             bin: bin.to_path_buf(),
+            run_bin: bin.to_path_buf(),
             root: is_root(),
             started: false,
         };
@@ -160,7 +165,6 @@ impl Cluster {
         }
         let data = cluster.data();
         let data = data.to_str().ok_or("temporary directory is not UTF-8")?;
-        let dir = cluster.dir.to_str().ok_or("temporary directory is not UTF-8")?;
         run(&mut cluster.command(
             "initdb",
             &[
@@ -176,28 +180,59 @@ impl Cluster {
                 data,
             ],
         ))?;
+        cluster.launch()?;
+        Ok(cluster)
+    }
+
+    fn launch(&mut self) -> Result<(), String> {
+        let data = self.data();
+        let data = data.to_str().ok_or("temporary directory is not UTF-8")?;
+        let dir = self.dir.to_str().ok_or("temporary directory is not UTF-8")?;
         let log = format!("{dir}/server.log");
         let options = format!(
             "-k {} -p {} -c listen_addresses='' -c fsync=off -c full_page_writes=off \
              -c synchronous_commit=off",
             shell_quote(dir),
-            cluster.port
+            self.port
         );
-        let started = run(&mut cluster.command(
+        let started = run(&mut self.command(
             "pg_ctl",
             &["-D", data, "-l", &log, "-w", "-t", "60", "-o", &options, "start"],
         ));
-        cluster.started = true;
+        self.started = true;
         if let Err(e) = started {
             let log = fs::read_to_string(&log).unwrap_or_default();
             return Err(format!("{e}\nserver log:\n{log}"));
         }
-        Ok(cluster)
+        Ok(())
+    }
+
+    /// The machine's PostgreSQL refuses its own pgSphere script (Debian 12: PostgreSQL 15.20
+    /// with pgSphere 1.2.0): run the cluster from a private copy of the installation whose
+    /// script leaves out the two obsolete operators, as `tapir serve` does.
+    fn restart_corrected(&mut self) -> Result<(), String> {
+        let data = self.data().to_string_lossy().into_owned();
+        run(&mut self.command("pg_ctl", &["-D", &data, "-m", "fast", "-w", "stop"]))?;
+        self.started = false;
+        let install = pginstall::Install::of(&self.bin).map_err(|e| e.to_string())?;
+        let copy = install
+            .corrected_copy(&self.dir.join("pg-install"))
+            .map_err(|e| e.to_string())?;
+        if copy.corrected.is_empty() {
+            return Err("the pgSphere scripts hold nothing to correct".into());
+        }
+        self.run_bin = copy.install.bin;
+        self.launch()
     }
 
     /// A PostgreSQL program run as the owner of the cluster.
     fn command(&self, program: &str, args: &[&str]) -> Command {
-        let path = self.bin.join(program);
+        let bin = if program == "pg_ctl" {
+            &self.run_bin
+        } else {
+            &self.bin
+        };
+        let path = bin.join(program);
         let mut cmd = if self.root {
             let mut line = shell_quote(&path.to_string_lossy());
             for a in args {
@@ -319,12 +354,21 @@ impl Database {
                 (conn, Some(cluster), psql)
             }
         };
-        let db = Database {
+        let mut db = Database {
             conn,
             psql,
             _cluster: cluster,
         };
-        if let Err(e) = db.psql(SETUP) {
+        let mut loaded = db.psql(SETUP);
+        if let (Err(e), Some(cluster)) = (&loaded, db._cluster.as_mut()) {
+            if e.contains(pginstall::pgsphere::CLASH_MESSAGE) {
+                if let Err(why) = cluster.restart_corrected() {
+                    panic!("pgSphere cannot be created ({e}), nor corrected: {why}");
+                }
+                loaded = db.psql(SETUP);
+            }
+        }
+        if let Err(e) = loaded {
             if e.starts_with("cannot run") {
                 return unavailable(&e);
             }

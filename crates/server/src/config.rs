@@ -51,6 +51,37 @@ pub struct DatabaseConfig {
     pub pg_bindir: String,
     /// The system user that runs the embedded cluster when Tapir runs as root (initdb refuses root).
     pub embedded_user: String,
+    /// What the embedded cluster does when its PostgreSQL refuses the machine's pgSphere
+    /// script (Debian 12: PostgreSQL 15.20 or later with pgSphere 1.2.0).
+    pub pgsphere_fix: PgSphereFix,
+}
+
+/// `database.pgsphere_fix`: whether the embedded cluster may run from a private copy of the
+/// machine's PostgreSQL installation whose pgSphere script is corrected (in
+/// `data_dir/pg-install`; see `tapir_pginstall`). Operators' own databases are never changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PgSphereFix {
+    /// Only when `CREATE EXTENSION pg_sphere` fails with the commutator clash.
+    #[default]
+    Auto,
+    /// Always, even where the machine's script works (to test the copy on any machine).
+    Always,
+    /// Never: the clash stops the start with instructions.
+    Never,
+}
+
+impl std::str::FromStr for PgSphereFix {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(PgSphereFix::Auto),
+            "always" => Ok(PgSphereFix::Always),
+            "never" => Ok(PgSphereFix::Never),
+            _ => Err("not auto, always or never".into()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -188,6 +219,7 @@ impl Default for DatabaseConfig {
             async_pool: 4,
             pg_bindir: String::new(),
             embedded_user: "postgres".into(),
+            pgsphere_fix: PgSphereFix::Auto,
         }
     }
 }
@@ -307,6 +339,13 @@ impl Config {
                 "TAPIR_DATABASE_ASYNC_POOL" => d.async_pool = num(name, &v)?,
                 "TAPIR_DATABASE_PG_BINDIR" => d.pg_bindir = v,
                 "TAPIR_DATABASE_EMBEDDED_USER" => d.embedded_user = v,
+                "TAPIR_DATABASE_PGSPHERE_FIX" => {
+                    d.pgsphere_fix = v.parse().map_err(|reason| ConfigError::Env {
+                        name: name.into(),
+                        value: v.clone(),
+                        reason,
+                    })?
+                }
                 "TAPIR_LIMITS_MAXREC_DEFAULT" => l.maxrec_default = num(name, &v)?,
                 "TAPIR_LIMITS_MAXREC_HARD" => l.maxrec_hard = num(name, &v)?,
                 "TAPIR_LIMITS_SYNC_TIMEOUT_SECS" => l.sync_timeout_secs = num(name, &v)?,
@@ -401,6 +440,7 @@ pub const ENV_KEYS: &[&str] = &[
     "TAPIR_DATABASE_ASYNC_POOL",
     "TAPIR_DATABASE_PG_BINDIR",
     "TAPIR_DATABASE_EMBEDDED_USER",
+    "TAPIR_DATABASE_PGSPHERE_FIX",
     "TAPIR_LIMITS_MAXREC_DEFAULT",
     "TAPIR_LIMITS_MAXREC_HARD",
     "TAPIR_LIMITS_SYNC_TIMEOUT_SECS",

@@ -3,8 +3,6 @@
 //! spoken to over real HTTP on one server. Skipped like e2e.rs when PostgreSQL or curl are
 //! missing (a failure in CI).
 
-// The shared harness has helpers for the other suites (VOTable rows, votlint) this one needs not.
-#[allow(dead_code)]
 mod common;
 
 use std::time::{Duration, Instant};

@@ -11,11 +11,17 @@
 //!   A socket path must stay under ~100 bytes (sun_path), so for deep data directories the
 //!   socket goes to `/tmp/tapir-<hash of the data dir>` instead.
 //!
+//! * `pg-install/`: only when the machine's PostgreSQL refuses the machine's pgSphere script
+//!   (Debian 12: PostgreSQL 15.20 or later with pgSphere 1.2.0), a private copy of the
+//!   installation with a corrected script that the server runs from (see `tapir_pginstall` and
+//!   [`Cluster::ensure_pgsphere`]). Made anew from the machine's files when needed, removed
+//!   when a later start runs the machine's own binaries.
+//!
 //! initdb refuses to run as root, so when Tapir runs as root it runs initdb and pg_ctl as
 //! `database.embedded_user` (default `postgres`) through `runuser` (or `su`), and gives that
 //! user the data directory.
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
@@ -23,10 +29,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use pginstall::{program_output, Install};
 use tokio_postgres::NoTls;
 
-use super::{describe, DbError};
-use crate::config::Config;
+use super::{describe, pgsphere, DbError};
+use crate::config::{Config, PgSphereFix};
 
 /// The port number. Only a Unix socket in a private directory uses it, so the usual one
 /// cannot clash with another server.
@@ -52,7 +59,13 @@ struct Account {
 /// error during start-up leaves nothing behind.
 #[derive(Debug)]
 pub(crate) struct Cluster {
-    bin: PathBuf,
+    /// The machine's PostgreSQL installation (initdb and the other programs run from it).
+    install: Install,
+    /// Where `pg_ctl` and `postgres` run from: the machine's `bin`, or that of the corrected
+    /// copy in `copy_dir`.
+    run_bin: PathBuf,
+    /// `<data_dir>/pg-install`: the private copy of the installation, when one is needed.
+    copy_dir: PathBuf,
     pgdata: PathBuf,
     socket_dir: PathBuf,
     port: u16,
@@ -84,7 +97,19 @@ impl Cluster {
         }
         let bin = find_bindir(&config.database.pg_bindir)?;
         let major = server_major(&bin)?;
-        check_pgsphere(&bin, &major)?;
+        let install = Install::of(&bin).map_err(|e| {
+            DbError::Setup(format!(
+                "{e}; install PostgreSQL with pgSphere (Debian/Ubuntu: apt-get install \
+                 postgresql-{major} postgresql-{major}-pgsphere)"
+            ))
+        })?;
+        if !install.has_pgsphere() {
+            return Err(DbError::Setup(format!(
+                "the pgSphere extension is not installed for PostgreSQL {major} ({} is missing): \
+                 apt-get install postgresql-{major}-pgsphere",
+                install.extension_dir().join("pg_sphere.control").display()
+            )));
+        }
         let account = if running_as_root() {
             Some(Account::lookup(&config.database.embedded_user)?)
         } else {
@@ -117,7 +142,9 @@ impl Cluster {
             _ => data_dir.clone(),
         };
         let mut cluster = Cluster {
-            bin,
+            run_bin: install.bin.clone(),
+            install,
+            copy_dir: cluster_root.join("pg-install"),
             pgdata: cluster_root.join("pg"),
             socket_dir: socket_dir_for(&cluster_root, PORT),
             port: PORT,
@@ -132,11 +159,110 @@ impl Cluster {
         }
         match cluster.running() {
             Some(pid) => cluster.adopt(&pid),
-            None => cluster.launch().await?,
+            None => {
+                if config.database.pgsphere_fix == PgSphereFix::Always {
+                    cluster.use_corrected_copy("database.pgsphere_fix = \"always\"")?;
+                } else {
+                    cluster.remove_copy();
+                }
+                cluster.launch().await?
+            }
         }
         cluster.wait_ready(Duration::from_secs(60)).await?;
         cluster.ensure_database().await?;
         Ok(cluster)
+    }
+
+    /// Create pgSphere in the `tapir` database. When the machine's PostgreSQL refuses the
+    /// machine's pgSphere script with the commutator clash (and `database.pgsphere_fix` is
+    /// `auto`), restart the server from a private copy of the installation whose script
+    /// leaves out the two obsolete operators, and create it from there. Only the first start
+    /// of a cluster goes this way: once the extension exists, the machine's binaries serve it.
+    pub(crate) async fn ensure_pgsphere(&mut self, fix: PgSphereFix) -> Result<(), DbError> {
+        let client = self.connect(DATABASE).await.map_err(DbError::Setup)?;
+        if pgsphere::present(&client).await? {
+            return Ok(());
+        }
+        let refused = match pgsphere::create(&client).await {
+            Ok(()) => {
+                tracing::info!("created the pg_sphere extension");
+                return Ok(());
+            }
+            Err(e) => e,
+        };
+        let repairable = pgsphere::is_commutator_clash(&refused)
+            && fix == PgSphereFix::Auto
+            && self.run_bin == self.install.bin;
+        if !repairable {
+            let mut error = pgsphere::explain(&client, &refused).await.to_string();
+            if pgsphere::is_commutator_clash(&refused) && fix == PgSphereFix::Never {
+                error.push_str(
+                    ". database.pgsphere_fix = \"never\" keeps Tapir from running its embedded cluster \
+                     from a corrected copy of the installation; \"auto\" would",
+                );
+            }
+            return Err(DbError::Setup(error));
+        }
+        drop(client);
+        if !self.owned {
+            return Err(DbError::Setup(format!(
+                "cannot create the pg_sphere extension ({}), and the embedded PostgreSQL was started by \
+                 another process, so Tapir cannot restart it with a corrected pgSphere: stop that \
+                 process and start Tapir again",
+                describe(&refused)
+            )));
+        }
+        self.stop_server().await?;
+        self.use_corrected_copy(&describe(&refused))?;
+        self.launch().await?;
+        self.wait_ready(Duration::from_secs(60)).await?;
+        let client = self.connect(DATABASE).await.map_err(DbError::Setup)?;
+        match pgsphere::create(&client).await {
+            Ok(()) => {
+                tracing::info!("created the pg_sphere extension from the corrected script");
+                Ok(())
+            }
+            Err(e) => Err(pgsphere::explain(&client, &e).await),
+        }
+    }
+
+    /// Run the server from a fresh private copy of the installation with the pgSphere scripts
+    /// corrected, saying once why.
+    fn use_corrected_copy(&mut self, why: &str) -> Result<(), DbError> {
+        let copy = self
+            .install
+            .corrected_copy(&self.copy_dir)
+            .map_err(|e| DbError::Setup(format!("cannot make the corrected copy of PostgreSQL: {e}")))?;
+        if copy.corrected.is_empty() && why.contains(pginstall::pgsphere::CLASH_MESSAGE) {
+            self.remove_copy();
+            return Err(DbError::Setup(format!(
+                "cannot create the pg_sphere extension ({why}), and the machine's pgSphere scripts in {} \
+                 do not hold the two obsolete operators Tapir knows how to leave out: install pgSphere \
+                 1.4 or newer",
+                self.install.extension_dir().display()
+            )));
+        }
+        tracing::info!(
+            "the embedded PostgreSQL runs from a private copy of the installation in {}, whose \
+             pgSphere script{} ({}) leave{} out the obsolete operators @(bigint, smoc) and @(spoint, \
+             smoc), because: {why}. The machine's own files are unchanged (README, Troubleshooting)",
+            copy.install.bin.display(),
+            if copy.corrected.len() == 1 { "" } else { "s" },
+            copy.corrected.join(", "),
+            if copy.corrected.len() == 1 { "s" } else { "" },
+        );
+        self.run_bin = copy.install.bin;
+        Ok(())
+    }
+
+    /// Remove a copy left by an earlier start (the server now runs from the machine's files).
+    fn remove_copy(&mut self) {
+        self.run_bin = self.install.bin.clone();
+        if self.copy_dir.exists() {
+            if let Err(e) = fs::remove_dir_all(&self.copy_dir) {
+                tracing::warn!("cannot remove {}: {e}", self.copy_dir.display());
+            }
+        }
     }
 
     /// The connection string for the `tapir` database.
@@ -163,13 +289,17 @@ impl Cluster {
             return;
         }
         tracing::info!("stopping the embedded PostgreSQL");
-        let cmd = self.stop_command();
-        match run(cmd, "pg_ctl stop").await {
-            Ok(_) => {
-                let _ = fs::remove_file(&self.owner_file);
-            }
-            Err(e) => tracing::warn!("{e}"),
+        if let Err(e) = self.stop_server().await {
+            tracing::warn!("{e}");
         }
+    }
+
+    /// `pg_ctl stop`; the server is no longer ours once it is down.
+    async fn stop_server(&mut self) -> Result<(), DbError> {
+        run(self.stop_command(), "pg_ctl stop").await?;
+        let _ = fs::remove_file(&self.owner_file);
+        self.owned = false;
+        Ok(())
     }
 
     fn stop_command(&self) -> Command {
@@ -457,7 +587,13 @@ impl Cluster {
 
     /// A PostgreSQL program run as the cluster's owner, from a directory that user can enter.
     fn pg_command(&self, program: &str, args: &[OsString]) -> Command {
-        let path = self.bin.join(program);
+        // pg_ctl starts the `postgres` beside its own real path: both run from `run_bin`.
+        let bin = if program == "pg_ctl" {
+            &self.run_bin
+        } else {
+            &self.install.bin
+        };
+        let path = bin.join(program);
         let mut cmd = match &self.account {
             Some(account) => as_user(&account.name, &path, args),
             None => {
@@ -585,25 +721,16 @@ impl std::fmt::Display for Owner {
 }
 
 /// The directory with initdb, pg_ctl and postgres: `database.pg_bindir`, else
-/// `pg_config --bindir`, else the newest `/usr/lib/postgresql/*/bin`.
+/// `pg_config --bindir`, else the newest `/usr/lib/postgresql/*/bin` ([`pginstall::find_bindir`]).
 pub(crate) fn find_bindir(configured: &str) -> Result<PathBuf, DbError> {
+    if let Some(dir) = pginstall::find_bindir(configured) {
+        return Ok(dir);
+    }
     let configured = configured.trim();
     if !configured.is_empty() {
-        let dir = PathBuf::from(configured);
-        if has_server(&dir) {
-            return Ok(dir);
-        }
         return Err(DbError::Setup(format!(
             "database.pg_bindir = {configured:?} does not contain initdb, pg_ctl and postgres"
         )));
-    }
-    if let Some(dir) = program_output("pg_config", &["--bindir"]).map(PathBuf::from) {
-        if has_server(&dir) {
-            return Ok(dir);
-        }
-    }
-    if let Some(dir) = newest_debian_bindir(Path::new("/usr/lib/postgresql")) {
-        return Ok(dir);
     }
     Err(DbError::Setup(format!(
         "no PostgreSQL server found (looked at database.pg_bindir, `pg_config --bindir` and \
@@ -611,28 +738,6 @@ pub(crate) fn find_bindir(configured: &str) -> Result<PathBuf, DbError> {
          postgresql-{DEFAULT_MAJOR} postgresql-{DEFAULT_MAJOR}-pgsphere), set database.pg_bindir, \
          or set database.url to use an existing server"
     )))
-}
-
-fn has_server(dir: &Path) -> bool {
-    ["initdb", "pg_ctl", "postgres"]
-        .iter()
-        .all(|p| dir.join(p).is_file())
-}
-
-/// The highest-versioned `<root>/<version>/bin` holding a server.
-pub(crate) fn newest_debian_bindir(root: &Path) -> Option<PathBuf> {
-    let mut found: Vec<(Vec<u32>, PathBuf)> = fs::read_dir(root)
-        .ok()?
-        .filter_map(Result::ok)
-        .filter_map(|entry| {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let version: Option<Vec<u32>> = name.split('.').map(|p| p.parse().ok()).collect();
-            let bin = entry.path().join("bin");
-            version.filter(|_| has_server(&bin)).map(|v| (v, bin))
-        })
-        .collect();
-    found.sort();
-    found.pop().map(|(_, bin)| bin)
 }
 
 /// The server's major version ("15", or "9.6" before PostgreSQL 10), for install hints and
@@ -669,73 +774,6 @@ pub(crate) fn parse_major(version: &str) -> Option<String> {
     } else {
         Some(format!("{first}.{}", parts.get(1)?))
     }
-}
-
-/// Fail early, with the package to install, when pgSphere is missing: otherwise the first
-/// geometric query would be the one to find out.
-fn check_pgsphere(bin: &Path, major: &str) -> Result<(), DbError> {
-    let package = format!("postgresql-{major}-pgsphere");
-    let Some(share) = sharedir(bin, major) else {
-        return Err(DbError::Setup(format!(
-            "cannot find the share directory of the PostgreSQL in {} (to check for pgSphere); \
-             install PostgreSQL with pgSphere (Debian/Ubuntu: apt-get install postgresql-{major} {package})",
-            bin.display()
-        )));
-    };
-    let control = share.join("extension").join("pg_sphere.control");
-    if control.is_file() {
-        Ok(())
-    } else {
-        Err(DbError::Setup(format!(
-            "the pgSphere extension is not installed for PostgreSQL {major} ({} is missing): \
-             apt-get install {package}",
-            control.display()
-        )))
-    }
-}
-
-/// PostgreSQL's share directory for the server in `bin`: what its pg_config says, else the
-/// Debian layout `<bin>/../../../share/postgresql/<major>`, else a source install's.
-fn sharedir(bin: &Path, major: &str) -> Option<PathBuf> {
-    let mut candidates: Vec<PathBuf> = Vec::new();
-    let own = bin.join("pg_config");
-    if own.is_file() {
-        if let Some(dir) = program_output(own.as_os_str(), &["--sharedir"]) {
-            candidates.push(dir.into());
-        }
-    }
-    let system_bindir = program_output("pg_config", &["--bindir"]).map(PathBuf::from);
-    if system_bindir.is_some_and(|d| same_dir(&d, bin)) {
-        if let Some(dir) = program_output("pg_config", &["--sharedir"]) {
-            candidates.push(dir.into());
-        }
-    }
-    let up = bin.join("..");
-    candidates.push(up.join("../../share/postgresql").join(major));
-    candidates.push(up.join("share/postgresql"));
-    candidates.push(up.join("share"));
-    candidates
-        .into_iter()
-        .find(|d| d.join("extension").join("plpgsql.control").is_file())
-}
-
-fn same_dir(a: &Path, b: &Path) -> bool {
-    match (fs::canonicalize(a), fs::canonicalize(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    }
-}
-
-/// The trimmed standard output of a successful command, if any.
-fn program_output(program: impl AsRef<OsStr>, args: &[&str]) -> Option<String> {
-    let out = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    (out.status.success() && !text.is_empty()).then_some(text)
 }
 
 impl Account {

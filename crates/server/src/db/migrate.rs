@@ -8,7 +8,7 @@
 use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
-use super::{describe, read, DbError, QUERY_ROLE};
+use super::{describe, pgsphere, read, DbError, QUERY_ROLE};
 
 /// Every migration: version, name, SQL. Append only; never edit an applied file.
 const MIGRATIONS: &[(i32, &str, &str)] = &[
@@ -41,14 +41,15 @@ pub(crate) enum Mode {
     /// Our own cluster, as superuser: everything must work.
     Embedded,
     /// An operator's database with whatever privileges we were given: the optional parts
-    /// (pgSphere, the query role, grants) are skipped with a warning when not permitted.
+    /// (the query role, grants) are skipped with a warning when not permitted. pgSphere is
+    /// not optional: without it the start fails with what the administrator must do.
     Operator,
 }
 
 /// Everything a database needs before Tapir serves it: pgSphere, the migrations, the query
 /// role and its read access to the published schemas.
 pub(crate) async fn prepare(client: &Client, mode: Mode) -> Result<(), DbError> {
-    ensure_pgsphere(client, mode).await?;
+    ensure_pgsphere(client).await?;
     migrate(client).await?;
     match ensure_query_role(client).await {
         Ok(()) => grant_published(client).await?,
@@ -158,40 +159,19 @@ pub(crate) async fn finish<T>(client: &Client, result: Result<T, DbError>) -> Re
     }
 }
 
-/// pgSphere provides the geometry of ADQL. In our own cluster it must be there; in an
-/// operator's database we create it if we may, else warn (non-geometric queries still work).
-async fn ensure_pgsphere(client: &Client, mode: Mode) -> Result<(), DbError> {
-    let present = client
-        .query_opt("SELECT 1 FROM pg_extension WHERE extname = 'pg_sphere'", &[])
-        .await?
-        .is_some();
-    if present {
+/// pgSphere provides the geometry of ADQL. The embedded cluster has created it already
+/// (repairing what it can); in an operator's database we create it if we may, and otherwise
+/// refuse to start with what the administrator must do ([`pgsphere::explain`]).
+async fn ensure_pgsphere(client: &Client) -> Result<(), DbError> {
+    if pgsphere::present(client).await? {
         return Ok(());
     }
-    client.batch_execute("BEGIN").await?;
-    let created = async {
-        client
-            .execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_MIGRATE])
-            .await?;
-        client
-            .batch_execute("CREATE EXTENSION IF NOT EXISTS pg_sphere")
-            .await
-    }
-    .await
-    .map_err(DbError::query("cannot create the pg_sphere extension"));
-    match finish(client, created).await {
+    match pgsphere::create(client).await {
         Ok(()) => {
             tracing::info!("created the pg_sphere extension");
             Ok(())
         }
-        Err(e) if mode == Mode::Operator => {
-            tracing::warn!(
-                "{e}; geometric ADQL (POINT, CIRCLE, CONTAINS, ...) will fail until a database \
-                 administrator runs CREATE EXTENSION pg_sphere"
-            );
-            Ok(())
-        }
-        Err(e) => Err(e),
+        Err(e) => Err(pgsphere::explain(client, &e).await),
     }
 }
 

@@ -16,6 +16,7 @@ mod catalogue;
 mod demo;
 mod embedded;
 mod migrate;
+mod pgsphere;
 mod read;
 
 #[cfg(test)]
@@ -100,7 +101,8 @@ impl Database {
         let url = config.database.url.trim();
         if url.is_empty() {
             // The cluster stops itself when dropped, so an error below leaves nothing running.
-            let cluster = embedded::Cluster::start(config).await?;
+            let mut cluster = embedded::Cluster::start(config).await?;
+            cluster.ensure_pgsphere(config.database.pgsphere_fix).await?;
             let database = Database {
                 url: cluster.url(),
                 embedded: Some(cluster),

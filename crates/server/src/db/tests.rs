@@ -240,7 +240,7 @@ fn newest_bindir_wins() {
             std::fs::write(bin.join(p), "").expect("touch");
         }
     }
-    let found = embedded::newest_debian_bindir(&root);
+    let found = pginstall::newest_debian_bindir(&root);
     let _ = std::fs::remove_dir_all(&root);
     assert_eq!(found, Some(root.join("15").join("bin")));
 }
@@ -588,8 +588,9 @@ fn embedded_cluster_demo_and_operator_mode() {
         drop(oc);
         operator.shutdown().await;
 
-        // An operator's user with no privileges beyond its own database: pgSphere and the
-        // query role cannot be set up, which costs warnings, not the start.
+        // An operator's user with no privileges beyond its own database: the query role
+        // cannot be set up, which costs a warning, not the start. pgSphere is another matter:
+        // Tapir refuses to start until a superuser has created it, and says so.
         client
             .batch_execute("CREATE ROLE tapir_op LOGIN")
             .await
@@ -618,6 +619,28 @@ fn embedded_cluster_demo_and_operator_mode() {
         }
         let mut modest_config = config.clone();
         modest_config.database.url = modest_admin.replace("user=postgres", "user=tapir_op");
+        let refused = Database::open(&modest_config)
+            .await
+            .err()
+            .expect("no start without pgSphere")
+            .to_string();
+        for needle in [
+            "Tapir's database user tapir_op may not create the pg_sphere extension",
+            "CREATE EXTENSION pg_sphere; in database modest",
+            "does not start without it",
+        ] {
+            assert!(refused.contains(needle), "{needle:?} in: {refused}");
+        }
+        {
+            let (setup, connection) = tokio_postgres::connect(&modest_admin, tokio_postgres::NoTls)
+                .await
+                .expect("connect modest");
+            tokio::spawn(connection);
+            setup
+                .batch_execute("CREATE EXTENSION pg_sphere")
+                .await
+                .expect("the superuser creates pgSphere");
+        }
         let modest = Database::open(&modest_config)
             .await
             .expect("opens without superuser rights");

@@ -3,9 +3,12 @@
 //!
 //! Without PostgreSQL or curl the suites are skipped with a note, unless `CI` is set, in which
 //! case they fail.
+//!
+//! Each suite uses a part of it, hence no dead-code warnings here.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 /// The name of the suite using this harness (`e2e`, `uws`), for notes and directory names.
@@ -17,10 +20,11 @@ pub struct Server {
     pub dir: PathBuf,
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        // SIGTERM lets tapir stop its PostgreSQL cleanly. One that has exited already (a test
-        // killed it) is not signalled: its pid may belong to another process by now.
+impl Server {
+    /// SIGTERM, which lets tapir stop its PostgreSQL cleanly, then wait (30 s at most). One that
+    /// has exited already (a test killed it) is not signalled: its pid may belong to another
+    /// process by now.
+    pub fn stop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
             let _ = Command::new("kill")
                 .arg("-TERM")
@@ -36,8 +40,30 @@ impl Drop for Server {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
+
+    /// What tapir logged since it started.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+        if !self.dir.as_os_str().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Stop a server and start `tapir serve` again on the same directory (and so the same
+/// embedded cluster) with `env`.
+pub fn restart(mut server: Server, env: &[(&str, &str)]) -> Server {
+    server.stop();
+    let dir = std::mem::take(&mut server.dir);
+    drop(server);
+    spawn(dir, env, None)
 }
 
 pub fn free_port() -> u16 {
@@ -66,7 +92,6 @@ pub fn tools_missing() -> Option<String> {
 }
 
 /// `tapir serve` on the embedded default with no extra settings.
-#[allow(dead_code)]
 pub fn start() -> Option<Server> {
     start_with(&[], None)
 }
@@ -85,6 +110,11 @@ pub fn start_with(env: &[(&str, &str)], database_url: Option<&str>) -> Option<Se
     }
     let dir = std::env::temp_dir().join(format!("tapir-{SUITE}-{}-{}", std::process::id(), free_port()));
     std::fs::create_dir_all(&dir).expect("temp dir");
+    Some(spawn(dir, env, database_url))
+}
+
+/// `tapir serve` on `dir/data`, logging to `dir/server.log`; returns once it serves.
+fn spawn(dir: PathBuf, env: &[(&str, &str)], database_url: Option<&str>) -> Server {
     let port = free_port();
     let log = std::fs::File::create(dir.join("server.log")).expect("log file");
     let mut command = Command::new(env!("CARGO_BIN_EXE_tapir"));
@@ -97,7 +127,8 @@ pub fn start_with(env: &[(&str, &str)], database_url: Option<&str>) -> Option<Se
     let child = command
         .env("TAPIR_LOG", "info")
         .envs(env.iter().copied())
-        .stdout(Stdio::null())
+        // The log (stdout) and errors (stderr) in one file, in order.
+        .stdout(log.try_clone().expect("log file"))
         .stderr(log)
         .spawn()
         .expect("tapir starts");
@@ -109,11 +140,10 @@ pub fn start_with(env: &[(&str, &str)], database_url: Option<&str>) -> Option<Se
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         if get(&server, "/availability").status == 200 {
-            return Some(server);
+            return server;
         }
         if let Ok(Some(status)) = server.child.try_wait() {
-            let log = std::fs::read_to_string(server.dir.join("server.log")).unwrap_or_default();
-            panic!("tapir exited with {status} before serving:\n{log}");
+            panic!("tapir exited with {status} before serving:\n{}", server.log());
         }
         assert!(Instant::now() < deadline, "tapir did not answer within 120 s");
         std::thread::sleep(Duration::from_millis(200));
@@ -122,7 +152,6 @@ pub fn start_with(env: &[(&str, &str)], database_url: Option<&str>) -> Option<Se
 
 /// The libpq connection string of a server's embedded cluster (its Unix socket directory is
 /// `<data-dir>/run`), for psql and for a second server's `--database-url`.
-#[allow(dead_code)]
 pub fn embedded_url(server: &Server) -> String {
     format!(
         "host={} port=5432 user=postgres dbname=tapir",
@@ -131,7 +160,6 @@ pub fn embedded_url(server: &Server) -> String {
 }
 
 /// One SQL command through psql on the server's embedded cluster: its unaligned output, trimmed.
-#[allow(dead_code)]
 pub fn psql(server: &Server, sql: &str) -> String {
     let out = Command::new("psql")
         .arg("-XAtq")
