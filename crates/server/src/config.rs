@@ -93,6 +93,9 @@ pub struct LimitsConfig {
     pub maxrec_hard: u64,
     /// Seconds a synchronous query may run (statement_timeout).
     pub sync_timeout_secs: u64,
+    /// Seconds a synchronous query waits for a free connection before it is answered 429
+    /// with Retry-After.
+    pub sync_queue_wait_secs: u64,
     /// Bytes the uploads of one synchronous query may have (also bounds the request body).
     pub upload_max_bytes: u64,
     /// Rows the uploads of one synchronous query may have, all tables together.
@@ -160,6 +163,12 @@ pub struct JobsConfig {
     /// Where result files live; empty: `data_dir/results`. Processes that share a job store
     /// must share this directory too.
     pub results_dir: PathBuf,
+    /// Jobs waiting in QUEUED at most: a request that would queue one more is answered 429
+    /// with Retry-After instead of growing the queue without bound.
+    pub queue_max: u64,
+    /// Whether `GET /async?...&QUERY=...` creates a job, as the Solar Orbiter archive
+    /// documents (a GET that changes state; a crawler following such a link starts a query).
+    pub create_by_get: bool,
 }
 
 impl Default for JobsConfig {
@@ -175,6 +184,8 @@ impl Default for JobsConfig {
             lease_secs: 30,
             requeue_on_crash: false,
             results_dir: PathBuf::new(),
+            queue_max: 1000,
+            create_by_get: true,
         }
     }
 }
@@ -230,6 +241,7 @@ impl Default for LimitsConfig {
             maxrec_default: 100_000,
             maxrec_hard: 10_000_000,
             sync_timeout_secs: 600,
+            sync_queue_wait_secs: 10,
             upload_max_bytes: 100 * 1024 * 1024,
             upload_max_rows: 1_000_000,
             async_upload_max_bytes: 500 * 1024 * 1024,
@@ -349,6 +361,7 @@ impl Config {
                 "TAPIR_LIMITS_MAXREC_DEFAULT" => l.maxrec_default = num(name, &v)?,
                 "TAPIR_LIMITS_MAXREC_HARD" => l.maxrec_hard = num(name, &v)?,
                 "TAPIR_LIMITS_SYNC_TIMEOUT_SECS" => l.sync_timeout_secs = num(name, &v)?,
+                "TAPIR_LIMITS_SYNC_QUEUE_WAIT_SECS" => l.sync_queue_wait_secs = num(name, &v)?,
                 "TAPIR_LIMITS_UPLOAD_MAX_BYTES" => l.upload_max_bytes = num(name, &v)?,
                 "TAPIR_JOBS_WORKERS" => j.workers = num(name, &v)?,
                 "TAPIR_JOBS_DURATION_DEFAULT_SECS" => j.duration_default_secs = num(name, &v)?,
@@ -368,6 +381,8 @@ impl Config {
                 "TAPIR_UPLOADS_ALLOW_HOSTS" => u.allow_hosts = list(&v),
                 "TAPIR_UPLOADS_DENY_HOSTS" => u.deny_hosts = list(&v),
                 "TAPIR_JOBS_RESULTS_DIR" => j.results_dir = PathBuf::from(v),
+                "TAPIR_JOBS_CREATE_BY_GET" => j.create_by_get = flag(name, &v)?,
+                "TAPIR_JOBS_QUEUE_MAX" => j.queue_max = num(name, &v)?,
                 "TAPIR_SERVICE_TITLE" => m.title = v,
                 "TAPIR_SERVICE_DESCRIPTION" => m.description = v,
                 "TAPIR_SERVICE_PUBLISHER" => m.publisher = v,
@@ -444,6 +459,7 @@ pub const ENV_KEYS: &[&str] = &[
     "TAPIR_LIMITS_MAXREC_DEFAULT",
     "TAPIR_LIMITS_MAXREC_HARD",
     "TAPIR_LIMITS_SYNC_TIMEOUT_SECS",
+    "TAPIR_LIMITS_SYNC_QUEUE_WAIT_SECS",
     "TAPIR_LIMITS_UPLOAD_MAX_BYTES",
     "TAPIR_LIMITS_UPLOAD_MAX_ROWS",
     "TAPIR_LIMITS_ASYNC_UPLOAD_MAX_BYTES",
@@ -463,6 +479,8 @@ pub const ENV_KEYS: &[&str] = &[
     "TAPIR_JOBS_LEASE_SECS",
     "TAPIR_JOBS_REQUEUE_ON_CRASH",
     "TAPIR_JOBS_RESULTS_DIR",
+    "TAPIR_JOBS_CREATE_BY_GET",
+    "TAPIR_JOBS_QUEUE_MAX",
     "TAPIR_SERVICE_TITLE",
     "TAPIR_SERVICE_DESCRIPTION",
     "TAPIR_SERVICE_PUBLISHER",

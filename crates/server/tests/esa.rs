@@ -202,7 +202,7 @@ fn refused_searches(s: &Server) {
         ("offset=x", "invalid offset"),
         ("phaseid=DONE", "invalid phaseid"),
         ("metadata_only=maybe", "metadata_only"),
-        ("start_time_init=2024-01-01", "not supported"),
+        ("start_time_init=yesterday", "milliseconds since 1970"),
         ("jobname=a&name=b", "more than once"),
     ] {
         let r = get(s, &format!("/jobs/async?{q}"));
@@ -322,11 +322,18 @@ fn ids(doc: &str) -> Vec<&str> {
 
 /// The `<uws:job>` element of the search document that holds job `id`.
 fn job_in<'a>(doc: &'a str, id: &str) -> &'a str {
-    doc.split("<uws:job>")
-        .skip(1)
-        .find(|j| j.contains(&format!("<uws:jobId>{id}</uws:jobId>")))
-        .and_then(|j| j.split("</uws:job>").next())
-        .unwrap_or_else(|| panic!("job {id} is not in {doc}"))
+    let at = doc
+        .find(&format!("<uws:jobId>{id}</uws:jobId>"))
+        .unwrap_or_else(|| panic!("job {id} is not in {doc}"));
+    // The job element may carry attributes (`xmlns:tapir` when it has jobInfo).
+    let start = doc[..at]
+        .rfind("<uws:job>")
+        .into_iter()
+        .chain(doc[..at].rfind("<uws:job "))
+        .max()
+        .expect("a job element");
+    let end = doc[at..].find("</uws:job>").map_or(doc.len(), |e| at + e);
+    &doc[start..end]
 }
 
 #[test]

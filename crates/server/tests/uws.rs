@@ -511,8 +511,9 @@ fn time_limit(s: &Server) {
 }
 
 /// LF-05, AS-03, PH-01, AS-02: DELETE and ACTION=DELETE remove a job and its result file
-/// (303 to /async, then 404); anything else posted to the job URL is a 400, and so is an
-/// unknown phase; an unknown job is a 404.
+/// (303 to /async, then 404); an unknown ACTION or PHASE posted to the job URL is a 400, a
+/// parameter (AS-03, decided 2026-12) is applied to a PENDING job; an unknown phase is a 400;
+/// an unknown job is a 404.
 fn deletion(s: &Server, done: &str, older: &str, newer: &str) {
     assert!(!result_files(s, done).is_empty(), "{done} has its result file");
     let r = curl(s, &["-X", "DELETE", &format!("{}/async/{done}", s.base)]);
@@ -530,7 +531,7 @@ fn deletion(s: &Server, done: &str, older: &str, newer: &str) {
     assert_to_list(s, &r);
     assert_eq!(get(s, &format!("/async/{older}")).status, 404);
 
-    for refused in [("ACTION", "FROB"), ("RUNID", "not-here")] {
+    for refused in [("ACTION", "FROB"), ("PHASE", "SUSPEND")] {
         let r = post(s, &format!("/async/{newer}"), &[refused]);
         assert_eq!(r.status, 400, "AS-03: POST {refused:?} to the job: {}", r.text());
     }
@@ -539,6 +540,16 @@ fn deletion(s: &Server, done: &str, older: &str, newer: &str) {
     let d = doc(s, newer);
     assert_eq!(phase(&d), "PENDING", "{d}");
     assert_eq!(text(&d, "uws:runId").as_deref(), Some("uws-list-2"), "{d}");
+    let r = post(s, &format!("/async/{newer}"), &[("RUNID", "renamed")]);
+    assert_eq!(
+        r.status,
+        303,
+        "AS-03: a parameter posted to the job: {}",
+        r.text()
+    );
+    let d = doc(s, newer);
+    assert_eq!(text(&d, "uws:runId").as_deref(), Some("renamed"), "{d}");
+    assert_eq!(phase(&d), "PENDING", "{d}");
 
     let ghost = "a".repeat(26);
     for sub in ["", "/phase", "/parameters", "/results/result", "/error"] {

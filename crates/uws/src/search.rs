@@ -9,7 +9,7 @@
 //! enum, so nothing a client writes can reach the statement's ORDER BY.
 
 use crate::filter::JobFilter;
-use crate::Phase;
+use crate::{Phase, UtcTime};
 
 /// A column the search can be ordered by, named as in `order=CREATION_TIME:DESC`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -187,26 +187,42 @@ pub enum SearchError {
         /// The parameter, as the client named it.
         parameter: String,
     },
-    /// One of the filters TapPlus defines that this search does not offer: answering as if it
-    /// were absent would list jobs the client asked to leave out.
+    /// A time filter that is neither an ISO-8601 instant nor a count of milliseconds.
     #[error(
-        "the job filter {parameter} is not supported; the search filters on jobid, jobname (or \
-         name), phaseid, with offset, limit, order and metadata_only"
+        "invalid {parameter} \"{value}\": expected an instant as YYYY-MM-DD['T'hh:mm[:ss[.fff]]][Z] \
+         (UTC) or as milliseconds since 1970-01-01"
     )]
-    Unsupported {
-        /// The parameter, as the client named it.
-        parameter: String,
+    Time {
+        /// `start_time_init`, `start_time_limit`, `end_time_init` or `end_time_limit`.
+        parameter: &'static str,
+        /// The value given (shortened when long).
+        value: String,
     },
 }
 
-/// The filters TapPlus's `Filter` knows that the search does not offer.
-const UNSUPPORTED: [&str; 5] = [
-    "query",
-    "start_time_init",
-    "start_time_limit",
-    "end_time_init",
-    "end_time_limit",
-];
+/// An inclusive range of instants; either end may be open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeRange {
+    /// Not before this (`*_time_init`).
+    pub from: Option<UtcTime>,
+    /// Not after this (`*_time_limit`).
+    pub to: Option<UtcTime>,
+}
+
+impl TimeRange {
+    /// Whether any end is set (then a job without that instant does not pass).
+    pub fn is_set(&self) -> bool {
+        self.from.is_some() || self.to.is_some()
+    }
+
+    /// Whether an instant passes: the meaning the server's statement must have.
+    pub fn accepts(&self, at: Option<UtcTime>) -> bool {
+        match at {
+            None => !self.is_set(),
+            Some(t) => self.from.is_none_or(|f| t >= f) && self.to.is_none_or(|l| t <= l),
+        }
+    }
+}
 
 /// One job search. The default lists every job that is not ARCHIVED, newest first, with
 /// parameters and results.
@@ -218,6 +234,12 @@ pub struct JobSearch {
     pub name: Option<NameFilter>,
     /// Only jobs in this phase (`phaseid`); without it, every phase but ARCHIVED.
     pub phase: Option<Phase>,
+    /// Only jobs whose QUERY contains this text, without regard to case (`query`).
+    pub query: Option<String>,
+    /// Only jobs that started within this range (`start_time_init`, `start_time_limit`).
+    pub started: TimeRange,
+    /// Only jobs that ended within this range (`end_time_init`, `end_time_limit`).
+    pub ended: TimeRange,
     /// How many of the ordered jobs to skip (`offset`, 0 by default).
     pub offset: u64,
     /// How many jobs to answer at most (`limit`, no limit by default).
@@ -235,6 +257,9 @@ impl Default for JobSearch {
             job_id: None,
             name: None,
             phase: None,
+            query: None,
+            started: TimeRange::default(),
+            ended: TimeRange::default(),
             offset: 0,
             limit: None,
             order: vec![SortKey {
@@ -249,10 +274,15 @@ impl Default for JobSearch {
 /// The canonical name of a search parameter given as `name` (any case), or None for names
 /// the search ignores (REQ-03: `session`, `list`, ...).
 fn canonical(name: &str) -> Option<&'static str> {
-    const KNOWN: [&str; 7] = [
+    const KNOWN: [&str; 12] = [
         "jobid",
         "jobname",
         "phaseid",
+        "query",
+        "start_time_init",
+        "start_time_limit",
+        "end_time_init",
+        "end_time_limit",
         "offset",
         "limit",
         "order",
@@ -268,23 +298,21 @@ impl JobSearch {
     /// Reads the search from the request parameters `(name, value)`, names compared without
     /// regard to case (REQ-01). A parameter with an empty value is no filter (TapPlus and HTML
     /// forms send `phaseid=`); the same parameter again with the same value is harmless, with
-    /// another it is an error. Names the search does not know are ignored, except TapPlus's
-    /// filters it does not offer, which are refused.
+    /// another it is an error. Names the search does not know are ignored.
     pub fn from_params<'a>(
         params: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<JobSearch, SearchError> {
         let mut search = JobSearch::default();
         let mut seen: Vec<(&'static str, &'a str)> = Vec::new();
         for (name, value) in params {
-            if UNSUPPORTED.iter().any(|u| u.eq_ignore_ascii_case(name)) && !value.trim().is_empty() {
-                return Err(SearchError::Unsupported {
-                    parameter: crate::excerpt(name),
-                });
-            }
             let Some(key) = canonical(name) else { continue };
-            // Names are compared as given, values trimmed except the name (a job's name is
-            // matched exactly).
-            let value = if key == "jobname" { value } else { value.trim() };
+            // Values are trimmed except the name (a job's name is matched exactly) and the
+            // query text (searched for as given).
+            let value = if matches!(key, "jobname" | "query") {
+                value
+            } else {
+                value.trim()
+            };
             if value.is_empty() {
                 continue;
             }
@@ -313,6 +341,11 @@ impl JobSearch {
                 })?;
                 self.phase = Some(phase);
             }
+            "query" => self.query = Some(value.to_owned()),
+            "start_time_init" => self.started.from = Some(instant(key, value)?),
+            "start_time_limit" => self.started.to = Some(instant(key, value)?),
+            "end_time_init" => self.ended.from = Some(instant(key, value)?),
+            "end_time_limit" => self.ended.to = Some(instant(key, value)?),
             "offset" => self.offset = count(key, value)?,
             "limit" => self.limit = Some(count(key, value)?),
             "order" => self.order = parse_order(value)?,
@@ -331,6 +364,18 @@ impl JobSearch {
         }
         .listed_phases()
     }
+}
+
+/// An instant of a time filter: ISO-8601 in UTC as UWS writes them, or milliseconds since
+/// 1970 (the unit of ESA's Java services and of their job ids).
+fn instant(parameter: &'static str, value: &str) -> Result<UtcTime, SearchError> {
+    if let Ok(ms) = value.parse::<i64>() {
+        return Ok(UtcTime::from_unix_millis(ms));
+    }
+    UtcTime::parse_iso(value).map_err(|_| SearchError::Time {
+        parameter,
+        value: crate::excerpt(value),
+    })
 }
 
 fn count(parameter: &'static str, value: &str) -> Result<u64, SearchError> {
@@ -522,7 +567,7 @@ mod tests {
     }
 
     #[test]
-    fn repeats_and_unsupported_filters() {
+    fn repeats() {
         assert!(search(&[("limit", "5"), ("LIMIT", "5")]).is_ok());
         assert_eq!(
             search(&[("jobname", "a"), ("name", "b")])
@@ -530,16 +575,45 @@ mod tests {
                 .to_string(),
             "name was given more than once with different values"
         );
-        let e = search(&[("start_time_init", "2024-01-01")]).unwrap_err();
+    }
+
+    #[test]
+    fn query_and_time_filters() {
+        let s = search(&[
+            ("QUERY", " Gaia_Source "),
+            ("start_time_init", "2024-01-01"),
+            ("start_time_limit", "2024-01-31T12:00:00Z"),
+            ("end_time_init", "1704067200000"),
+            ("end_time_limit", ""),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.query.as_deref(),
+            Some(" Gaia_Source "),
+            "the text is searched for as given"
+        );
+        let jan1 = UtcTime::parse_iso("2024-01-01T00:00:00Z").unwrap();
+        assert_eq!(s.started.from, Some(jan1));
+        assert_eq!(s.ended.from, Some(jan1), "milliseconds since 1970");
+        assert_eq!(s.ended.to, None, "an empty value is no filter");
+        let jan15 = UtcTime::parse_iso("2024-01-15").unwrap();
+        assert!(s.started.accepts(Some(jan15)));
+        assert!(s.started.accepts(Some(jan1)), "inclusive");
+        assert!(!s.started.accepts(Some(UtcTime::parse_iso("2024-02-01").unwrap())));
+        assert!(
+            !s.started.accepts(None),
+            "a job that never started is not in a start range"
+        );
+        assert!(TimeRange::default().accepts(None));
+        let e = search(&[("end_time_limit", "yesterday")]).unwrap_err();
         assert_eq!(
             e,
-            SearchError::Unsupported {
-                parameter: "start_time_init".into()
+            SearchError::Time {
+                parameter: "end_time_limit",
+                value: "yesterday".into()
             }
         );
-        assert!(e.to_string().contains("jobid, jobname (or name), phaseid"), "{e}");
-        assert!(search(&[("QUERY", "x")]).is_err());
-        assert!(search(&[("query", "")]).is_ok());
+        assert!(e.to_string().contains("milliseconds since 1970"), "{e}");
     }
 
     #[test]

@@ -29,6 +29,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "job_uploads",
         include_str!("../../../../migrations/0005_job_uploads.sql"),
     ),
+    (
+        6,
+        "job_progress",
+        include_str!("../../../../migrations/0006_job_progress.sql"),
+    ),
 ];
 
 /// Advisory lock keys (arbitrary constants: "tapir" plus a number).

@@ -11,6 +11,8 @@ use axum::response::{IntoResponse, Response};
 pub struct TapError {
     pub status: StatusCode,
     pub message: String,
+    /// Seconds for a `Retry-After` header (429 and 503 answers that expect a retry).
+    pub retry_after: Option<u64>,
 }
 
 impl TapError {
@@ -18,6 +20,16 @@ impl TapError {
         TapError {
             status,
             message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// Too much at once (the sync connections are all busy, the job queue is full): 429 with
+    /// `Retry-After`, which pyvo turns into `DALRateLimitError` and polite clients obey.
+    pub fn too_many(message: impl Into<String>, retry_after_secs: u64) -> Self {
+        TapError {
+            retry_after: Some(retry_after_secs),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, message)
         }
     }
 
@@ -56,11 +68,17 @@ impl IntoResponse for TapError {
             tracing::error!(status = %self.status, "{}", self.message);
         }
         let body = votable::error_document(&self.message);
-        (
+        let mut response = (
             self.status,
             [(header::CONTENT_TYPE, "application/x-votable+xml")],
             body,
         )
-            .into_response()
+            .into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        }
+        response
     }
 }

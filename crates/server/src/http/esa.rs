@@ -15,6 +15,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use super::error::TapError;
+use super::params::Params;
 use super::sync::read_params;
 use super::AppState;
 use crate::jobs::store::{self, Found};
@@ -35,7 +36,29 @@ pub async fn jobs(
     Path(list): Path<String>,
     req: Request,
 ) -> Result<Response, TapError> {
-    let is_async = match list.as_str() {
+    let params = read_params(req, state.config.limits.upload_max_bytes).await?;
+    search(&state, &list, params).await
+}
+
+/// `GET {base}/jobs?list=async`: the same search with the list named by a parameter, the
+/// form seed 002 §2.12 writes as `jobs/list?...` and clients build either way.
+pub async fn jobs_by_parameter(
+    State(state): State<Arc<AppState>>,
+    req: Request,
+) -> Result<Response, TapError> {
+    let mut params = read_params(req, state.config.limits.upload_max_bytes).await?;
+    let Some(list) = params.take("list") else {
+        return Err(TapError::bad_request(format!(
+            "name the job list: {base}/jobs?list=async (or {base}/jobs/async)",
+            base = state.base_url
+        )));
+    };
+    search(&state, list.trim(), params).await
+}
+
+/// The job search over the list `list` (`async` or `sync`).
+async fn search(state: &AppState, list: &str, params: Params) -> Result<Response, TapError> {
+    let is_async = match list {
         "async" => true,
         "sync" => false,
         other => {
@@ -45,11 +68,10 @@ pub async fn jobs(
             )))
         }
     };
-    let params = read_params(req, state.config.limits.upload_max_bytes).await?;
     let pairs = params.pairs().iter().map(|(k, v)| (k.as_str(), v.as_str()));
     let search = uws::JobSearch::from_params(pairs).map_err(|e| TapError::bad_request(e.to_string()))?;
     let found = if is_async {
-        let client = store_connection(&state).await?;
+        let client = store_connection(state).await?;
         store::search(&client, &search)
             .await
             .map_err(|e| TapError::internal(e.to_string()))?
@@ -59,7 +81,7 @@ pub async fn jobs(
     let mut out = String::with_capacity(200 + found.len() * 1000);
     uws::job_list_start(&mut out);
     for f in &found {
-        write_found(&state, f, search.metadata_only, &mut out);
+        write_found(state, f, search.metadata_only, &mut out);
     }
     uws::job_list_end(&mut out);
     Ok(([(header::CONTENT_TYPE, "application/xml")], out).into_response())

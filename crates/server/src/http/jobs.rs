@@ -97,9 +97,22 @@ async fn params_of(state: &AppState, req: Request) -> Result<Params, TapError> {
 
 // ----- the job list ----------------------------------------------------------------------
 
-/// `GET /async` (JL-01, JL-02): newest first, with PHASE, AFTER and LAST.
+/// `GET /async` (JL-01, JL-02): newest first, with PHASE, AFTER and LAST. With a QUERY it
+/// creates a job instead, as the Solar Orbiter archive documents its "direct request" link
+/// (`async?PHASE=run&REQUEST=doQuery&...&QUERY=...`): a GET that changes state, accepted
+/// because that page's readers click it, and turned off with `jobs.create_by_get = false`
+/// (docs/tap.md).
 pub async fn list(State(state): State<Arc<AppState>>, req: Request) -> Result<Response, TapError> {
     let params = params_of(&state, req).await?;
+    if params.get("QUERY").is_some() {
+        if !state.config.jobs.create_by_get {
+            return Err(TapError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "this service creates jobs only by POST to /async (jobs.create_by_get = false)",
+            ));
+        }
+        return create_job(&state, params).await;
+    }
     let filter = uws::JobFilter::from_params(params.pairs().iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .map_err(|e| TapError::bad_request(e.to_string()))?;
     let client = store_client(&state).await?;
@@ -128,7 +141,12 @@ pub async fn list(State(state): State<Arc<AppState>>, req: Request) -> Result<Re
 
 /// `POST /async` (JB-01, JB-02): a PENDING job, or a QUEUED one with PHASE=RUN; 303 to it.
 pub async fn create(State(state): State<Arc<AppState>>, req: Request) -> Result<Response, TapError> {
-    let mut params = params_of(&state, req).await?;
+    let params = params_of(&state, req).await?;
+    create_job(&state, params).await
+}
+
+/// A new job from the request's parameters (POST, or GET with a QUERY); 303 to it.
+async fn create_job(state: &AppState, mut params: Params) -> Result<Response, TapError> {
     let phase = match params.take("PHASE") {
         None => Phase::Pending,
         Some(p) => match Action::parse(&p) {
@@ -153,7 +171,7 @@ pub async fn create(State(state): State<Arc<AppState>>, req: Request) -> Result<
     let id = crate::jobs::new_id();
     let parts = std::mem::take(&mut params.file_parts);
     let pairs = params.into_pairs();
-    let quote = crate::jobs::quote::quote(&state, &pairs, created).await;
+    let quote = crate::jobs::quote::quote(state, &pairs, created).await;
     // With uploaded files the job is queued only once they are stored, so that no worker can
     // start it without them.
     let job = store::NewJob {
@@ -165,7 +183,10 @@ pub async fn create(State(state): State<Arc<AppState>>, req: Request) -> Result<
         quote,
         params: &pairs,
     };
-    let client = store_client(&state).await?;
+    let client = store_client(state).await?;
+    if phase == Phase::Queued {
+        room_in_queue(state, &client).await?;
+    }
     store::insert(&client, &job).await.map_err(store_error)?;
     if !parts.is_empty() {
         crate::jobs::uploads::save(&client, &id, &parts)
@@ -178,7 +199,7 @@ pub async fn create(State(state): State<Arc<AppState>>, req: Request) -> Result<
         }
     }
     tracing::info!(job = %id, phase = %phase, files = parts.len(), "job created");
-    Ok(see_other(job_url(&state, &id)))
+    Ok(see_other(job_url(state, &id)))
 }
 
 fn parse_duration(v: &str) -> Result<u64, TapError> {
@@ -272,6 +293,8 @@ pub(super) fn with_job_doc<R>(state: &AppState, job: &Job, write: impl FnOnce(&u
         }),
         _ => None,
     };
+    let info = job_info(job);
+    let info: Vec<(&str, &str)> = info.iter().map(|(n, v)| (*n, v.as_str())).collect();
     write(&uws::JobDoc {
         job_id: &job.id,
         run_id: job.run_id.as_deref(),
@@ -286,8 +309,32 @@ pub(super) fn with_job_doc<R>(state: &AppState, job: &Job, write: impl FnOnce(&u
         parameters: &params,
         results: &results,
         error,
-        job_info: &[],
+        job_info: &info,
     })
+}
+
+/// What the job document adds in `jobInfo` (as `tapir:` elements): the job's name when JOBNAME
+/// was given (ESA's documents show it; the UWS schema has no other place for it), and the rows
+/// and bytes of result written so far while EXECUTING, or in all when COMPLETED.
+fn job_info(job: &Job) -> Vec<(&'static str, String)> {
+    let mut info = Vec::new();
+    if let Some((_, name)) = job
+        .params
+        .iter()
+        .find(|(k, v)| k.eq_ignore_ascii_case("JOBNAME") && !v.is_empty())
+    {
+        info.push(("jobName", name.clone()));
+    }
+    let counts = match (job.phase, &job.result) {
+        (Phase::Executing, _) => Some(job.progress.unwrap_or((0, 0))),
+        (Phase::Completed, Some(r)) => Some((r.rows, r.bytes)),
+        _ => None,
+    };
+    if let Some((rows, bytes)) = counts {
+        info.push(("rows", rows.to_string()));
+        info.push(("bytes", bytes.to_string()));
+    }
+    info
 }
 
 /// The job document (JB-04 order and nil rules, written by the `uws` crate).
@@ -367,23 +414,92 @@ async fn wait_for_change(
     }
 }
 
-/// `POST /async/{id}`: only ACTION=DELETE (AS-03).
+/// `POST /async/{id}` (AS-03, decided 2026-12): `ACTION=DELETE`, and also what the ESO page
+/// documents and TapPlus' `send_parameter` sends: `PHASE=RUN|ABORT`, `EXECUTIONDURATION`,
+/// `DESTRUCTION` and job parameters, each under the rules of its own sub-resource. Every value
+/// is checked before anything changes; then parameters, executionDuration and destruction are
+/// applied, and the phase last (so `QUERY=...&PHASE=RUN` runs the new query).
 pub async fn job_post(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response, TapError> {
-    let params = params_of(&state, req).await?;
-    match params.get("ACTION") {
-        Some(a) if a.eq_ignore_ascii_case("DELETE") => delete_job(&state, &id).await,
-        Some(a) => Err(TapError::bad_request(format!(
-            "unknown ACTION '{a}'; the job resource takes ACTION=DELETE"
-        ))),
-        None => Err(TapError::bad_request(
-            "the job resource takes only ACTION=DELETE; post parameters to its /parameters, \
-             phase changes to /phase",
-        )),
+    let accept = req.headers().clone();
+    let mut params = params_of(&state, req).await?;
+    if let Some(action) = params.take("ACTION") {
+        if action.trim().eq_ignore_ascii_case("DELETE") {
+            return delete_job(&state, &id).await;
+        }
+        return Err(TapError::bad_request(format!(
+            "unknown ACTION '{action}'; the job resource takes ACTION=DELETE"
+        )));
     }
+    let action = match params.take("PHASE") {
+        None => None,
+        Some(p) => Some(
+            Action::parse(&p)
+                .ok_or_else(|| TapError::bad_request(format!("PHASE={p} is not RUN or ABORT")))?,
+        ),
+    };
+    let duration = match params.take("EXECUTIONDURATION") {
+        None => None,
+        Some(d) => Some(parse_duration(&d)?),
+    };
+    let destruction = match params.take("DESTRUCTION") {
+        None => None,
+        Some(d) => Some(parse_instant("DESTRUCTION", &d)?),
+    };
+    let has_params = !params.pairs().is_empty() || !params.file_parts.is_empty();
+    if action.is_none() && duration.is_none() && destruction.is_none() && !has_params {
+        return Err(TapError::bad_request(
+            "nothing to do: post ACTION=DELETE, PHASE=RUN or ABORT, EXECUTIONDURATION, DESTRUCTION \
+             or job parameters to the job",
+        ));
+    }
+    let client = store_client(&state).await?;
+    if has_params {
+        apply_params(&state, &client, &id, params).await?;
+    }
+    if let Some(secs) = duration {
+        apply_duration(&state, &client, &id, secs).await?;
+    }
+    if let Some(at) = destruction {
+        apply_destruction(&state, &client, &id, at).await?;
+    }
+    if let Some(action) = action {
+        apply_action(&state, &client, &id, action).await?;
+    }
+    done(&state, &client, &accept, &id).await
+}
+
+/// The answer after a change (PH-01, JB-03): 303 to the job for UWS clients. A client whose
+/// `Accept` admits only `text/plain` cannot use the XML the 303 leads to: astroquery's TapPlus
+/// sends exactly that and treats anything but 200 from `send_parameter` and `abort` as a
+/// failure, so it gets 200 with the job's phase as text.
+async fn done(
+    state: &AppState,
+    client: &tokio_postgres::Client,
+    headers: &HeaderMap,
+    id: &str,
+) -> Result<Response, TapError> {
+    if only_plain_text(headers) {
+        let job = load(client, id).await?;
+        return Ok(text(job.phase.as_str().to_string()));
+    }
+    Ok(see_other(job_url(state, id)))
+}
+
+/// Whether every media range the client accepts is `text/plain` (no wildcard, no XML).
+fn only_plain_text(headers: &HeaderMap) -> bool {
+    let mut ranges = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|range| range.split(';').next().unwrap_or("").trim())
+        .filter(|range| !range.is_empty())
+        .peekable();
+    ranges.peek().is_some() && ranges.all(|range| range.eq_ignore_ascii_case("text/plain"))
 }
 
 /// `DELETE /async/{id}` (LF-05).
@@ -420,22 +536,54 @@ pub async fn phase_post(
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response, TapError> {
+    let accept = req.headers().clone();
     let params = params_of(&state, req).await?;
     let value = required(&params, "PHASE", "; it takes RUN or ABORT")?;
     let action = Action::parse(value)
         .ok_or_else(|| TapError::bad_request(format!("PHASE={value} is not RUN or ABORT")))?;
     let client = store_client(&state).await?;
+    apply_action(&state, &client, &id, action).await?;
+    done(&state, &client, &accept, &id).await
+}
+
+/// How long a client is told to wait when the job queue is full.
+const QUEUE_RETRY_AFTER_SECS: u64 = 30;
+
+/// 429 with Retry-After when `jobs.queue_max` jobs already wait in QUEUED: the queue does not
+/// grow without bound, and the client learns to come back rather than that it erred.
+async fn room_in_queue(state: &AppState, client: &tokio_postgres::Client) -> Result<(), TapError> {
+    let max = state.config.jobs.queue_max;
+    if store::queued(client).await.map_err(store_error)? >= max {
+        return Err(TapError::too_many(
+            format!("the job queue is full ({max} jobs wait to run); try again later"),
+            QUEUE_RETRY_AFTER_SECS,
+        ));
+    }
+    Ok(())
+}
+
+/// Take the job through RUN or ABORT with a compare-and-set, retried while it changes under us;
+/// 403 when its phase does not allow the action (AS-02), 429 when RUN finds the queue full.
+async fn apply_action(
+    state: &AppState,
+    client: &tokio_postgres::Client,
+    id: &str,
+    action: Action,
+) -> Result<(), TapError> {
     for _ in 0..CAS_ATTEMPTS {
-        let job = load(&client, &id).await?;
+        let job = load(client, id).await?;
         match uws::client_action(job.phase, action) {
-            Ok(None) => return Ok(see_other(job_url(&state, &id))),
+            Ok(None) => return Ok(()),
             Ok(Some(to)) => {
-                if store::set_phase(&client, &id, job.phase, to)
+                if to == Phase::Queued {
+                    room_in_queue(state, client).await?;
+                }
+                if store::set_phase(client, id, job.phase, to)
                     .await
                     .map_err(store_error)?
                 {
                     tracing::info!(job = %id, from = %job.phase, to = %to, "phase changed");
-                    return Ok(see_other(job_url(&state, &id)));
+                    return Ok(());
                 }
             }
             Err(e) => return Err(forbidden(e.to_string())),
@@ -453,16 +601,13 @@ pub async fn duration(
     Ok(text(fetch(&state, &id).await?.execution_duration.to_string()))
 }
 
-/// The answer to a change of executionDuration, destruction or parameters, which are allowed
-/// only while the job is PENDING (JB-03), as ESO does: 303 to the job, or 403.
-fn changed(state: &AppState, job: &Job, what: &str, done: bool) -> Result<Response, TapError> {
-    if done {
-        return Ok(see_other(job_url(state, &job.id)));
-    }
-    Err(forbidden(format!(
+/// The refusal of a change of executionDuration, destruction or parameters, which are allowed
+/// only while the job is PENDING (JB-03), as ESO does: 403.
+fn not_pending(job: &Job, what: &str) -> TapError {
+    forbidden(format!(
         "the {what} of a job can be changed only while it is PENDING; this one is {}",
         job.phase
-    )))
+    ))
 }
 
 pub async fn duration_post(
@@ -470,15 +615,28 @@ pub async fn duration_post(
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response, TapError> {
+    let accept = req.headers().clone();
     let params = params_of(&state, req).await?;
-    let v = required(&params, "EXECUTIONDURATION", "")?;
-    let secs = state.jobs.policy.grant_duration(Some(parse_duration(v)?));
+    let secs = parse_duration(required(&params, "EXECUTIONDURATION", "")?)?;
     let client = store_client(&state).await?;
-    let job = load(&client, &id).await?;
-    let done = store::set_duration(&client, &id, secs)
-        .await
-        .map_err(store_error)?;
-    changed(&state, &job, "executionDuration", done)
+    apply_duration(&state, &client, &id, secs).await?;
+    done(&state, &client, &accept, &id).await
+}
+
+/// Set executionDuration, clamped by the policy (0 asks for the longest allowed).
+async fn apply_duration(
+    state: &AppState,
+    client: &tokio_postgres::Client,
+    id: &str,
+    asked: u64,
+) -> Result<(), TapError> {
+    let secs = state.jobs.policy.grant_duration(Some(asked));
+    let job = load(client, id).await?;
+    if store::set_duration(client, id, secs).await.map_err(store_error)? {
+        Ok(())
+    } else {
+        Err(not_pending(&job, "executionDuration"))
+    }
 }
 
 pub async fn destruction(
@@ -493,19 +651,34 @@ pub async fn destruction_post(
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response, TapError> {
+    let accept = req.headers().clone();
     let params = params_of(&state, req).await?;
-    let v = required(&params, "DESTRUCTION", "")?;
-    let asked = parse_instant("DESTRUCTION", v)?;
+    let asked = parse_instant("DESTRUCTION", required(&params, "DESTRUCTION", "")?)?;
     let client = store_client(&state).await?;
-    let job = load(&client, &id).await?;
+    apply_destruction(&state, &client, &id, asked).await?;
+    done(&state, &client, &accept, &id).await
+}
+
+/// Set the destruction time, clamped by the policy.
+async fn apply_destruction(
+    state: &AppState,
+    client: &tokio_postgres::Client,
+    id: &str,
+    asked: UtcTime,
+) -> Result<(), TapError> {
+    let job = load(client, id).await?;
     let at = state
         .jobs
         .policy
         .grant_destruction(job.creation_time, Some(asked));
-    let done = store::set_destruction(&client, &id, at)
+    if store::set_destruction(client, id, at)
         .await
-        .map_err(store_error)?;
-    changed(&state, &job, "destruction time", done)
+        .map_err(store_error)?
+    {
+        Ok(())
+    } else {
+        Err(not_pending(&job, "destruction time"))
+    }
 }
 
 pub async fn quote(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Response, TapError> {
@@ -556,25 +729,41 @@ pub async fn parameters_post(
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response, TapError> {
-    let mut later = params_of(&state, req).await?;
+    let accept = req.headers().clone();
+    let later = params_of(&state, req).await?;
     let client = store_client(&state).await?;
-    let job = load(&client, &id).await?;
+    apply_params(&state, &client, &id, later).await?;
+    done(&state, &client, &accept, &id).await
+}
+
+/// Merge parameters (and uploaded files) into a PENDING job and quote it again.
+async fn apply_params(
+    state: &AppState,
+    client: &tokio_postgres::Client,
+    id: &str,
+    mut later: Params,
+) -> Result<(), TapError> {
+    let job = load(client, id).await?;
     if job.phase != Phase::Pending {
-        return changed(&state, &job, "parameters", false);
+        return Err(not_pending(&job, "parameters"));
     }
     let parts = std::mem::take(&mut later.file_parts);
     if !parts.is_empty() {
-        crate::jobs::uploads::save(&client, &id, &parts)
+        crate::jobs::uploads::save(client, id, &parts)
             .await
             .map_err(store_error)?;
     }
     let mut params = Params::from_pairs(job.params.clone());
     params.merge(later);
-    let quote = crate::jobs::quote::quote(&state, params.pairs(), UtcTime::now()).await;
-    let done = store::set_params(&client, &id, params.pairs(), quote)
+    let quote = crate::jobs::quote::quote(state, params.pairs(), UtcTime::now()).await;
+    if store::set_params(client, id, params.pairs(), quote)
         .await
-        .map_err(store_error)?;
-    changed(&state, &job, "parameters", done)
+        .map_err(store_error)?
+    {
+        Ok(())
+    } else {
+        Err(not_pending(&job, "parameters"))
+    }
 }
 
 // ----- results and error -----------------------------------------------------------------

@@ -115,11 +115,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/async/{id}/results/result", get(jobs::result))
         .route("/async/{id}/error", get(jobs::error))
         // ESA TAP+ job search and deletion (astroquery's search_async_jobs, remove_jobs).
+        .route("/jobs", get(esa::jobs_by_parameter))
         .route("/jobs/{list}", get(esa::jobs))
         .route("/deletejobs", post(esa::delete_jobs))
         .route("/capabilities", get(resources::capabilities))
         .route("/availability", get(resources::availability))
-        .route("/tables", get(resources::tables))
+        .route("/tables", get(resources::tables).post(resources::tables))
         .route("/tables/{*name}", get(resources::table))
         .route("/examples", get(resources::examples))
         .route("/xml/esatapplus.xsd", get(resources::esatapplus_xsd));

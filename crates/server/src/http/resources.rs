@@ -3,11 +3,12 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::error::TapError;
+use super::sync::read_params;
 use super::AppState;
 use crate::vosi::{self, TablesRequest};
 
@@ -58,13 +59,17 @@ fn list(v: &str) -> Vec<String> {
         .collect()
 }
 
-/// `/tables` with VOSI `detail` and the ESA TAP+ `tables`, `schemas`, `only_tables`, `only_schemas`.
-pub async fn tables(
-    State(state): State<Arc<AppState>>,
-    RawQuery(query): RawQuery,
-) -> Result<Response, TapError> {
+/// A `/tables` request carries a few short parameters: a body larger than this is refused.
+const TABLES_BODY_LIMIT: u64 = 64 * 1024;
+
+/// `/tables` with VOSI `detail` and the ESA TAP+ `tables`, `schemas`, `only_tables`,
+/// `only_schemas`, by GET or (as the Gaia archive's curl lines send it) POST, in the query
+/// string or a form body; the TAP+ parameters follow seed 002 §3.10's priorities
+/// ([`TablesRequest::prioritised`]).
+pub async fn tables(State(state): State<Arc<AppState>>, req: Request) -> Result<Response, TapError> {
+    let params = read_params(req, TABLES_BODY_LIMIT).await?;
     let mut req = TablesRequest::default();
-    for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+    for (k, v) in params.pairs() {
         match k.to_ascii_lowercase().as_str() {
             "detail" => match v.to_ascii_lowercase().as_str() {
                 "min" => req.min = true,
@@ -75,13 +80,14 @@ pub async fn tables(
                     )));
                 }
             },
-            "only_tables" => req.only_tables = flag(&v),
-            "only_schemas" => req.only_schemas = flag(&v),
-            "tables" => req.tables = Some(list(&v)),
-            "schemas" => req.schemas = Some(list(&v)),
+            "only_tables" => req.only_tables = flag(v),
+            "only_schemas" => req.only_schemas = flag(v),
+            "tables" => req.tables = Some(list(v)),
+            "schemas" => req.schemas = Some(list(v)),
             _ => {}
         }
     }
+    let req = req.prioritised();
     let served = state.served();
     if let Some(names) = &req.tables {
         if let Some(missing) = names.iter().find(|n| served.tap_schema.table(n).is_none()) {

@@ -142,6 +142,37 @@ pub async fn sync(State(state): State<Arc<AppState>>, req: Request) -> Response 
     }
 }
 
+/// How long a client is told to wait before trying again when every sync connection is busy.
+const SYNC_RETRY_AFTER_SECS: u64 = 5;
+
+/// A connection for a sync query, waiting at most `limits.sync_queue_wait_secs` for one to be
+/// free: past that the service is saturated and says so with 429 + Retry-After (pyvo's
+/// `DALRateLimitError`) instead of holding the request for as long as others run. A database
+/// that cannot be reached is a 503.
+async fn sync_connection(state: &AppState) -> Result<deadpool_postgres::Object, TapError> {
+    let timeouts = deadpool_postgres::Timeouts {
+        wait: Some(Duration::from_secs(state.config.limits.sync_queue_wait_secs)),
+        create: Some(Duration::from_secs(15)),
+        recycle: Some(Duration::from_secs(15)),
+    };
+    match state.sync_pool.timeout_get(&timeouts).await {
+        Ok(client) => Ok(client),
+        Err(deadpool_postgres::PoolError::Timeout(deadpool_postgres::TimeoutType::Wait)) => {
+            Err(TapError::too_many(
+                format!(
+                    "all {} connections for synchronous queries are busy; try again shortly, or \
+                     submit the query as an asynchronous job",
+                    state.sync_pool.status().max_size
+                ),
+                SYNC_RETRY_AFTER_SECS,
+            ))
+        }
+        Err(e) => Err(TapError::unavailable(format!(
+            "no database connection available: {e}"
+        ))),
+    }
+}
+
 async fn run_sync(
     state: &Arc<AppState>,
     req: Request,
@@ -153,11 +184,7 @@ async fn run_sync(
     let uploads = upload::prepare(state, &params, &qr.query, upload::Limits::sync(state)).await?;
     let translation = upload::translate(&qr.query, &state.served().adql, &uploads, &state.udfs)?;
     tracing::info!(request = id, maxrec = qr.maxrec, uploads = uploads.len(), query = %qr.query, "sync query");
-    let client = state
-        .sync_pool
-        .get()
-        .await
-        .map_err(|e| TapError::unavailable(format!("no database connection available: {e}")))?;
+    let client = sync_connection(state).await?;
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHANNEL_DEPTH);
     let (ready_tx, ready_rx) = oneshot::channel();
     let timeout = Duration::from_secs(state.config.limits.sync_timeout_secs);
@@ -184,6 +211,7 @@ async fn run_sync(
             role,
             adql: &qr.query,
             notes: &notes,
+            progress: None,
         };
         let outcome = if writer.needs_patch() {
             spooled(&task_state, &client, &run, writer.as_mut(), tx, ready_tx).await

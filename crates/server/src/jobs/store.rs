@@ -14,7 +14,8 @@ use crate::db::DbError;
 /// The columns [`Job::from_row`] reads, in its order.
 const JOB_COLUMNS: &str = "job_id, run_id, owner_id, phase, creation_time, start_time, end_time, \
      execution_duration, destruction, quote, param_names, param_values, error_message, \
-     result_file, result_mime, result_rows, result_bytes, result_overflow";
+     result_file, result_mime, result_rows, result_bytes, result_overflow, progress_rows, \
+     progress_bytes";
 
 /// A job as stored.
 #[derive(Debug, Clone)]
@@ -35,6 +36,8 @@ pub struct Job {
     pub result: Option<StoredResult>,
     /// Names of the files uploaded with the job (`tapir.job_uploads`), read by [`get`] only.
     pub upload_parts: Vec<String>,
+    /// Rows and bytes of result written so far, while EXECUTING (see [`set_progress`]).
+    pub progress: Option<(u64, u64)>,
 }
 
 /// A COMPLETED job's result file and what it holds.
@@ -88,6 +91,10 @@ impl Job {
             error_message: r.try_get(12)?,
             result,
             upload_parts: Vec::new(),
+            progress: match (r.try_get::<_, Option<i64>>(18)?, r.try_get::<_, Option<i64>>(19)?) {
+                (Some(rows), Some(bytes)) => Some((unsigned(rows), unsigned(bytes))),
+                _ => None,
+            },
         })
     }
 }
@@ -158,7 +165,7 @@ pub async fn get(client: &Client, id: &str) -> Result<Option<Job>, DbError> {
         .map_err(DbError::query("cannot read the job"))?;
     let Some(row) = row else { return Ok(None) };
     let mut job = Job::from_row(&row)?;
-    job.upload_parts = row.try_get(18)?;
+    job.upload_parts = row.try_get(20)?;
     Ok(Some(job))
 }
 
@@ -219,6 +226,30 @@ pub async fn set_duration(client: &Client, id: &str, secs: u64) -> Result<bool, 
         )
         .await
         .map_err(DbError::query("cannot change the job's executionDuration"))?;
+    Ok(n == 1)
+}
+
+/// How many jobs wait in QUEUED (for the queue bound, `jobs.queue_max`).
+pub async fn queued(client: &Client) -> Result<u64, DbError> {
+    let n: i64 = client
+        .query_one("SELECT count(*) FROM tapir.jobs WHERE phase = 'QUEUED'", &[])
+        .await
+        .map_err(DbError::query("cannot count the queued jobs"))?
+        .get(0);
+    Ok(unsigned(n))
+}
+
+/// Record how far an EXECUTING job has got (rows and bytes of result written so far). False
+/// when the job is not EXECUTING any more.
+pub async fn set_progress(client: &Client, id: &str, rows: u64, bytes: u64) -> Result<bool, DbError> {
+    let n = client
+        .execute(
+            "UPDATE tapir.jobs SET progress_rows = $2, progress_bytes = $3 \
+             WHERE job_id = $1 AND phase = 'EXECUTING'",
+            &[&id, &i64_of(rows), &i64_of(bytes)],
+        )
+        .await
+        .map_err(DbError::query("cannot record the job's progress"))?;
     Ok(n == 1)
 }
 
@@ -569,16 +600,31 @@ fn name_terms(filter: Option<&uws::NameFilter>) -> (Option<String>, Option<Strin
                 if i > 0 {
                     pattern.push('%');
                 }
-                for c in piece.chars() {
-                    if matches!(c, '\\' | '%' | '_') {
-                        pattern.push('\\');
-                    }
-                    pattern.push(c);
-                }
+                push_literal(&mut pattern, piece);
             }
             (None, Some(pattern))
         }
     }
+}
+
+/// Append `text` to a LIKE pattern as literal characters (`\` escapes the pattern characters).
+fn push_literal(pattern: &mut String, text: &str) {
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+}
+
+/// The ILIKE pattern of the `query` filter: the text anywhere in the job's QUERY.
+fn query_pattern(text: Option<&str>) -> Option<String> {
+    text.map(|t| {
+        let mut pattern = String::from("%");
+        push_literal(&mut pattern, t);
+        pattern.push('%');
+        pattern
+    })
 }
 
 /// The ESA job search: the jobs that pass every filter, in the asked order, one page of them,
@@ -587,10 +633,17 @@ fn name_terms(filter: Option<&uws::NameFilter>) -> (Option<String>, Option<Strin
 pub async fn search(client: &Client, search: &uws::JobSearch) -> Result<Vec<Found>, DbError> {
     let phases: Vec<&str> = search.listed_phases().iter().map(|p| p.as_str()).collect();
     let (exact, pattern) = name_terms(search.name.as_ref());
+    // With a time filter, a job without that instant (never started, still running) fails
+    // the comparison with NULL and is left out, as `uws::TimeRange::accepts` says.
     let sql = format!(
         "SELECT {JOB_COLUMNS}, job_name FROM tapir.jobs \
          WHERE phase = ANY($1) AND ($2::text IS NULL OR job_id = $2) \
            AND ($3::text IS NULL OR job_name = $3) AND ($4::text IS NULL OR job_name LIKE $4) \
+           AND ($7::text IS NULL OR param_values[array_position(param_names, 'QUERY')] ILIKE $7) \
+           AND ($8::timestamptz IS NULL OR start_time >= $8) \
+           AND ($9::timestamptz IS NULL OR start_time <= $9) \
+           AND ($10::timestamptz IS NULL OR end_time >= $10) \
+           AND ($11::timestamptz IS NULL OR end_time <= $11) \
          ORDER BY {} LIMIT $5 OFFSET $6",
         order_by(&search.order)
     );
@@ -604,6 +657,11 @@ pub async fn search(client: &Client, search: &uws::JobSearch) -> Result<Vec<Foun
                 &pattern,
                 &search.limit.map(i64_of),
                 &i64_of(search.offset),
+                &query_pattern(search.query.as_deref()),
+                &search.started.from.map(UtcTime::to_system),
+                &search.started.to.map(UtcTime::to_system),
+                &search.ended.from.map(UtcTime::to_system),
+                &search.ended.to.map(UtcTime::to_system),
             ],
         )
         .await
@@ -612,7 +670,7 @@ pub async fn search(client: &Client, search: &uws::JobSearch) -> Result<Vec<Foun
         .map(|r| {
             Ok(Found {
                 job: Job::from_row(r)?,
-                name: r.try_get(18)?,
+                name: r.try_get(20)?,
             })
         })
         .collect()

@@ -13,7 +13,7 @@ use super::store::{self, Claimed, Finish, StoredResult};
 use super::uploads;
 use super::{part_path, remove_quietly};
 use crate::exec::file::{run_to_file, FileOutcome};
-use crate::exec::{Outcome, QueryRun};
+use crate::exec::{Outcome, Progress, QueryRun};
 use crate::http::params::Params;
 use crate::http::AppState;
 use crate::upload;
@@ -130,6 +130,35 @@ fn failed(stopped: bool, message: String) -> Ended {
     }
 }
 
+/// How often an executing job's progress is written to the store (when it changed): twice a
+/// second, so that the job document is never more than a second behind.
+const PROGRESS_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Copy the progress of a running job into the store until aborted: one small UPDATE per
+/// interval at most, none while nothing changes.
+fn report_progress(state: Arc<AppState>, id: String, progress: Arc<Progress>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(PROGRESS_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last = None;
+        loop {
+            tick.tick().await;
+            let now = (progress.rows(), progress.bytes());
+            if last == Some(now) {
+                continue;
+            }
+            let Ok(client) = state.jobs.store.get().await else {
+                continue;
+            };
+            match store::set_progress(&client, &id, now.0, now.1).await {
+                Ok(true) => last = Some(now),
+                Ok(false) => return,
+                Err(e) => tracing::debug!(job = %id, "progress not recorded: {e}"),
+            }
+        }
+    })
+}
+
 async fn execute(state: &Arc<AppState>, job: &Claimed) -> Ended {
     let jobs = &state.jobs;
     let mut params = Params::from_pairs(job.params.clone());
@@ -163,6 +192,7 @@ async fn execute(state: &Arc<AppState>, job: &Claimed) -> Ended {
     }
     let notes = upload::Ready::notes(&uploads);
     let part = part_path(&jobs.results_dir, &job.id);
+    let progress = Arc::new(Progress::default());
     let run = QueryRun {
         sql: &translation.sql,
         columns: &translation.columns,
@@ -171,9 +201,12 @@ async fn execute(state: &Arc<AppState>, job: &Claimed) -> Ended {
         role: state.query_role.as_deref(),
         adql: &qr.query,
         notes: &notes,
+        progress: Some(&progress),
     };
     let mut writer = qr.format.writer();
+    let reporter = report_progress(Arc::clone(state), job.id.clone(), Arc::clone(&progress));
     let ran = run_to_file(&client, &run, writer.as_mut(), &part, true).await;
+    reporter.abort();
     if !uploads.is_empty() {
         upload::unload(&client).await;
     }

@@ -36,6 +36,30 @@ pub struct TablesRequest {
     pub schemas: Option<Vec<String>>,
 }
 
+impl TablesRequest {
+    /// The TAP+ parameters by the priorities of seed 002 §3.10: when `tables` is given, no
+    /// other TAP+ parameter is looked at (the named tables come whole); otherwise
+    /// `only_schemas=true` ends the checks (every schema, no tables); otherwise `schemas`
+    /// picks the schemas and `only_tables` drops the columns. VOSI's `detail` always applies.
+    pub fn prioritised(self) -> TablesRequest {
+        if self.tables.is_some() {
+            TablesRequest {
+                min: self.min,
+                tables: self.tables,
+                ..TablesRequest::default()
+            }
+        } else if self.only_schemas {
+            TablesRequest {
+                min: self.min,
+                only_schemas: true,
+                ..TablesRequest::default()
+            }
+        } else {
+            self
+        }
+    }
+}
+
 /// `GET /capabilities`: the TAP capability (`tr:TableAccess`, with the ObsCore data model when
 /// `ivoa.ObsCore` is served, every UDF and output format, the limits) and the VOSI and DALI
 /// examples capabilities. `uploads` adds the two upload methods and the upload limit.
