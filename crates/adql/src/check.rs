@@ -952,7 +952,7 @@ impl<'a> Checker<'a> {
         let ex = self.expr(e)?;
         // A boolean *column* (TAP 1.1 `boolean`, an uploaded flag) is a value; a predicate
         // (comparison, CONTAINS = 1, ...) is not one in ADQL.
-        if ex.ty == AdqlType::Boolean && ex.meta.is_none() {
+        if is_condition(&ex) {
             return Err(AdqlError::typing("a condition cannot be used as a value here")
                 .at(epos(e))
                 .with_hint("ADQL predicates such as CONTAINS return 1 or 0; comparisons are only allowed in WHERE, ON, HAVING and CASE"));
@@ -1230,21 +1230,21 @@ impl<'a> Checker<'a> {
     /// A left-deep chain of AND/OR/arithmetic/`||`, walked iteratively: `a OR b OR ...`
     /// with thousands of terms must not recurse once per term.
     fn chain(&mut self, e: &Expr) -> Result<Ex, AdqlError> {
-        let mut spine: Vec<(&BinaryOperator, &Expr)> = Vec::new();
+        // Each step keeps its left operand's node, so that an error about the left operand
+        // points at where that operand starts, not at the previous step's right operand.
+        let mut spine: Vec<(&Expr, &BinaryOperator, &Expr)> = Vec::new();
         let mut cur = e;
         while let Expr::BinaryOp { left, op, right } = cur {
             if !is_chain_operator(op) {
                 break;
             }
-            spine.push((op, right));
+            spine.push((left, op, right));
             cur = left;
         }
         let mut acc = self.expr(cur)?;
-        let mut acc_node = cur;
-        for (op, right) in spine.into_iter().rev() {
+        for (left, op, right) in spine.into_iter().rev() {
             let r = self.expr(right)?;
-            acc = combine(acc, acc_node, op, r, right)?;
-            acc_node = right;
+            acc = combine(acc, left, op, r, right)?;
         }
         Ok(acc)
     }
@@ -1666,13 +1666,10 @@ fn combine(l: Ex, l_node: &Expr, op: &BinaryOperator, r: Ex, r_node: &Expr) -> R
             ))
         }
         StringConcat => {
-            for (x, node) in [(&l, l_node), (&r, r_node)] {
-                if !x.ty.is_string() {
-                    return Err(type_err("||", "strings", x, node));
-                }
-            }
+            let left = concat_operand(&l, l_node, "left")?;
+            let right = concat_operand(&r, r_node, "right")?;
             Ok(Ex::derived(
-                format!("{} || {}", l.sql, r.sql),
+                format!("{left} || {right}"),
                 AdqlType::VarChar(None),
                 &[&l, &r],
             ))
@@ -1696,6 +1693,70 @@ fn combine(l: Ex, l_node: &Expr, op: &BinaryOperator, r: Ex, r_node: &Expr) -> R
             Ok(out)
         }
     }
+}
+
+/// One operand of `||` as PostgreSQL text (docs/adql.md, "Concatenation").
+///
+/// Strings pass as they are. Numbers and boolean columns become text the way PostgreSQL
+/// prints them, because that is what DaCHS (which hands `||` to PostgreSQL, where
+/// `anynonarray || text` uses the type's output function) returns for the same query:
+/// `CAST(x AS text)` calls that same output function, and unlike PostgreSQL's own operator
+/// it also works when both operands are numbers (`1 || 2`). NULL stays NULL.
+///
+/// Refused, naming the operand: geometries, byte strings and arrays, which have no text
+/// form a user could want; timestamps, whose text depends on the server's DateStyle and is
+/// not the ISO 8601 form the results show (an explicit CAST to VARCHAR still converts
+/// them); and conditions, which are not values in ADQL.
+fn concat_operand(x: &Ex, node: &Expr, side: &str) -> Result<String, AdqlError> {
+    let refuse = |why: &str| {
+        AdqlError::typing(format!(
+            "the {side} operand of || is a {}, which {why}",
+            x.ty.describe()
+        ))
+        .at(epos(node))
+    };
+    if is_array(x) {
+        return Err(AdqlError::typing(format!(
+            "the {side} operand of || is an array of {}, which has no text form",
+            x.ty.describe()
+        ))
+        .at(epos(node))
+        .with_hint("select the array as a column of its own"));
+    }
+    match x.ty.family() {
+        Family::String | Family::Any => Ok(x.sql.clone()),
+        Family::Numeric => Ok(format!("CAST({} AS text)", x.sql)),
+        Family::Boolean if is_condition(x) => Err(AdqlError::typing(format!(
+            "the {side} operand of || is a condition, not a value"
+        ))
+        .at(epos(node))
+        .with_hint("comparisons are only allowed in WHERE, ON, HAVING and CASE; use CASE WHEN ... THEN '...' ELSE '...' END for text")),
+        Family::Boolean => Ok(format!("CAST({} AS text)", x.sql)),
+        Family::Timestamp => Err(refuse(
+            "is not converted to text implicitly: PostgreSQL's text for a time depends on the server's DateStyle and is not the ISO 8601 form of the results",
+        )
+        .with_hint("write CAST(... AS VARCHAR) to join PostgreSQL's text for it")),
+        Family::Blob => Err(refuse("has no text form")),
+        Family::Geometry => Err(refuse("has no text form").with_hint(
+            "select the geometry as a column of its own; for a point, join COORD1(...) and COORD2(...)",
+        )),
+    }
+}
+
+/// A predicate (comparison, `CONTAINS(...) = 1`, ...): boolean, but not a column's value.
+fn is_condition(x: &Ex) -> bool {
+    x.ty == AdqlType::Boolean && x.meta.is_none()
+}
+
+/// A number or boolean column that TAP_SCHEMA (or an upload) gives an arraysize: an array,
+/// typed by its element. For strings the arraysize is a length, and timestamps, byte strings
+/// and geometries carry the arraysize of their VOTable form, so none of those is an array.
+fn is_array(x: &Ex) -> bool {
+    matches!(x.ty.family(), Family::Numeric | Family::Boolean)
+        && x.meta
+            .as_ref()
+            .and_then(|m| m.arraysize.as_deref())
+            .is_some_and(|a| !matches!(a.trim(), "" | "1"))
 }
 
 fn strip(e: &Expr) -> &Expr {

@@ -66,6 +66,9 @@ INSERT INTO public.shapes VALUES
     (3, NULL, NULL, NULL, NULL),
     (9, '<(200d,-45d),0.5d>', '{(199d,-46d),(201d,-46d),(200d,-44d)}', 'carol', 30);
 ANALYZE public.shapes;
+DROP TABLE IF EXISTS public.flags;
+CREATE TABLE public.flags (id integer, ok boolean);
+INSERT INTO public.flags VALUES (1, true), (2, false), (3, NULL);
 "#;
 
 /// The TAP_SCHEMA of the test data.
@@ -100,6 +103,11 @@ fn catalog() -> MemoryCatalog {
                 Column::new("user", VarChar(None)),
                 Column::new("size", Integer),
             ],
+        ),
+        Table::new(
+            None,
+            "flags",
+            vec![Column::new("id", Integer), Column::new("ok", Boolean)],
         ),
     ])
 }
@@ -520,6 +528,19 @@ impl<'a> Cases<'a> {
                 Ok(())
             } else {
                 Err(format!("expected:\n{}", expected.join("\n")))
+            }
+        });
+    }
+
+    /// The query returns exactly these rows, compared as text: no numeric tolerance, for
+    /// values whose printed form is the point.
+    fn text(&mut self, adql: &str, expected: &[&str]) {
+        self.check(adql, |_, rows| {
+            let got: Vec<String> = rows.iter().map(|r| r.join("|")).collect();
+            if got == expected {
+                Ok(())
+            } else {
+                Err(format!("expected exactly:\n{}", expected.join("\n")))
             }
         });
     }
@@ -948,6 +969,62 @@ fn strings(c: &mut Cases) {
     );
 }
 
+/// docs/adql.md, "Concatenation": numbers and boolean columns joined with `||` come back as
+/// PostgreSQL prints them, NULL stays NULL, and the rows are those of PostgreSQL's own `||`
+/// (what DaCHS runs for the same ADQL).
+fn concatenation(c: &mut Cases) {
+    c.text(
+        "SELECT name || '/' || flag, name || '/' || id FROM bench.objects WHERE id <= 2 ORDER BY id",
+        &["alpha star/1|alpha star/1", "Beta Galaxy/0|Beta Galaxy/2"],
+    );
+    // Doubles and reals print in their shortest exact form; a NULL number makes NULL.
+    c.text(
+        "SELECT ra || '', dec || '', ra + 0.2 || '', mag || '', -ra || '' FROM bench.objects \
+         WHERE id = 8 OR id IS NULL ORDER BY id",
+        &["0.1|-0.3|0.30000000000000004|13|-0.1", "||||"],
+    );
+    // Literals are PostgreSQL numerics (1e20 in full, like PostgreSQL's own 'x' || 1e20);
+    // doubles print as doubles; integer division stays integer; both operands numbers.
+    c.text(
+        "SELECT 1 || 2, -1 || '', 0.1 || '', 1e20 || '', CAST(1e20 AS DOUBLE PRECISION) || '', \
+         ra * 1e19 || '', 7 / 2 || '', id + flag || '' FROM bench.objects WHERE id = 1",
+        &["12|-1|0.1|100000000000000000000|1e+20|1e+20|3|2"],
+    );
+    c.text(
+        "SELECT '[' || (id || '/' || flag) || ']', UPPER(name || id), COUNT(*) || ' rows' \
+         FROM bench.objects WHERE name || '/' || flag = 'zeta/1' GROUP BY id, name, flag",
+        &["[8/1]|ZETA8|1 rows"],
+    );
+    // ORDER BY the text, not the number: '0B...' < '0e...' < '1D...' < '1a...' < '1z...'.
+    c.text(
+        "SELECT id FROM bench.objects WHERE id IS NOT NULL ORDER BY flag || name",
+        &["2", "5", "4", "1", "8", "3", "6"],
+    );
+    c.text(
+        "SELECT 'ok=' || ok FROM flags ORDER BY id",
+        &["ok=true", "ok=false", ""],
+    );
+    // The same rows as PostgreSQL's own `text || number` on every row, NULLs included.
+    let db = c.db;
+    c.check(
+        "SELECT name || '/' || flag, 'r=' || ra, 'd=' || dec, 'm=' || mag, 'i=' || id \
+         FROM bench.objects ORDER BY id",
+        |_, rows| {
+            let native = db.psql(
+                "SELECT o.name || '/' || o.flag, 'r=' || o.ra, 'd=' || o.dec, 'm=' || o.mag, \
+                 'i=' || o.id FROM bench.objects AS o ORDER BY o.id",
+            )?;
+            let ours: Vec<String> = rows.iter().map(|r| r.join("|")).collect();
+            let theirs: Vec<&str> = native.lines().collect();
+            if ours == theirs {
+                Ok(())
+            } else {
+                Err(format!("PostgreSQL's own || gives:\n{native}"))
+            }
+        },
+    );
+}
+
 fn casts(c: &mut Cases) {
     c.rows(
         "SELECT CAST(mag AS SMALLINT), CAST(mag AS INTEGER), CAST(id AS BIGINT), CAST(ra AS REAL), \
@@ -1262,6 +1339,7 @@ fn translated_queries_run_on_postgres() {
     geometry_functions(&mut c);
     maths(&mut c);
     strings(&mut c);
+    concatenation(&mut c);
     casts(&mut c);
     aggregates(&mut c);
     subqueries(&mut c);

@@ -120,6 +120,11 @@ fn type_errors_are_clear() {
     assert!(e.message.contains("CONTAINS needs a geometry"), "{e}");
     let e = error("SELECT id FROM bench.objects WHERE ra");
     assert!(e.message.contains("WHERE needs a condition"), "{e}");
+    // An error about the left operand of a chain points at where that operand starts.
+    let e = error("SELECT id FROM bench.objects WHERE ra * 2 AND id = 1");
+    assert!(e.message.contains("need conditions"), "{e}");
+    let p = e.position.expect("position");
+    assert_eq!((p.line, p.column), (1, 36), "{e}");
     let e = error("SELECT IN_UNIT(id, 'deg') FROM bench.objects");
     assert!(e.message.contains("known unit"), "{e}");
     let e = error("SELECT IN_UNIT(ra, 'km') FROM bench.objects");
@@ -420,4 +425,170 @@ fn boolean_columns_are_values() {
     let e =
         translate("SELECT id = 1 FROM bench.flags", &cat, &UdfRegistry::standard()).expect_err("rejected");
     assert_eq!(e.kind, ErrorKind::Type, "{e}");
+}
+
+/// The catalogue plus a table with a column of every kind `||` must decide about.
+fn kinds_catalog() -> MemoryCatalog {
+    let mut tables = catalog().tables;
+    // Arraysizes as TAP_SCHEMA gives them: an array of doubles, and the VOTable forms of a
+    // time, bytes and a polygon (which do not make those arrays).
+    let sized = |name: &str, ty: AdqlType, size: &str| {
+        let mut c = Column::new(name, ty);
+        c.arraysize = Some(size.into());
+        c
+    };
+    tables.push(Table::new(
+        Some("bench"),
+        "kinds",
+        vec![
+            Column::new("id", AdqlType::Integer),
+            Column::new("small", AdqlType::SmallInt),
+            Column::new("ok", AdqlType::Boolean),
+            sized("seen", AdqlType::Timestamp, "*"),
+            sized("raw", AdqlType::Blob, "*"),
+            sized("shape", AdqlType::Polygon, "*"),
+            Column::new("footprint", AdqlType::Region),
+            sized("samples", AdqlType::Double, "*"),
+            sized("scalar", AdqlType::Double, "1"),
+        ],
+    ));
+    MemoryCatalog::new(tables)
+}
+
+fn kinds(q: &str) -> adql::Translation {
+    match translate(q, &kinds_catalog(), &UdfRegistry::standard()) {
+        Ok(t) => t,
+        Err(e) => panic!("{q}: {e}"),
+    }
+}
+
+fn kinds_error(q: &str) -> adql::AdqlError {
+    match translate(q, &kinds_catalog(), &UdfRegistry::standard()) {
+        Ok(t) => panic!("accepted {q}: {}", t.sql),
+        Err(e) => e,
+    }
+}
+
+/// docs/adql.md, "Concatenation": a number joined with `||` becomes PostgreSQL's text for
+/// it (as on DaCHS), and the result is a string of any length.
+#[test]
+fn concatenation_converts_numbers_to_text() {
+    let t = translate(
+        r#"SELECT user || '/' || id, user || '/' || "Size" AS s FROM bench.objects"#,
+        &catalog(),
+        &UdfRegistry::standard(),
+    )
+    .expect("translates");
+    assert_eq!(
+        t.sql,
+        r#"SELECT "t1"."user" || '/' || CAST("t1"."id" AS text) AS "expr", "t1"."user" || '/' || CAST("t1"."Size" AS text) AS "s" FROM "bench"."objects" AS "t1""#
+    );
+    for c in &t.columns {
+        assert_eq!(c.ty, AdqlType::VarChar(None), "{}", c.name);
+        assert_eq!(
+            (c.datatype, c.arraysize.as_deref(), c.xtype, c.unit.as_deref()),
+            ("char", Some("*"), None, None),
+            "{}",
+            c.name
+        );
+    }
+    // Numbers on both sides, literals as written (PostgreSQL reads them as numeric), signs.
+    assert_eq!(
+        sql("SELECT 1 || 2, -1 || 'x', 0.1 || '', '' || 1e20 FROM bench.objects"),
+        r#"SELECT CAST(1 AS text) || CAST(2 AS text) AS "expr", CAST(-1 AS text) || 'x' AS "expr_2", CAST(0.1 AS text) || '' AS "expr_3", '' || CAST(1e20 AS text) AS "expr_4" FROM "bench"."objects" AS "t1""#
+    );
+    // Arithmetic binds tighter than || (PostgreSQL's precedence): the whole sum is converted.
+    assert_eq!(
+        sql("SELECT mag + 1 || ' mag', ra * 2 || '', 'r=' || -ra FROM bench.objects"),
+        r#"SELECT CAST("t1"."mag" + 1 AS text) || ' mag' AS "expr", CAST("t1"."ra" * 2 AS text) || '' AS "expr_2", 'r=' || CAST(-"t1"."ra" AS text) AS "expr_3" FROM "bench"."objects" AS "t1""#
+    );
+    // Parenthesised chains stay strings; functions, aggregates and NULL.
+    assert_eq!(
+        sql(
+            r#"SELECT '[' || (id || '/' || "Size") || ']', UPPER(user || id), COUNT(*) || ' rows', NULL || id FROM bench.objects"#
+        ),
+        r#"SELECT '[' || (CAST("t1"."id" AS text) || '/' || CAST("t1"."Size" AS text)) || ']' AS "expr", upper("t1"."user" || CAST("t1"."id" AS text)) AS "upper", CAST(count(*) AS text) || ' rows' AS "expr_2", NULL || CAST("t1"."id" AS text) AS "expr_3" FROM "bench"."objects" AS "t1""#
+    );
+    // In WHERE and ORDER BY.
+    assert_eq!(
+        sql("SELECT id FROM bench.objects WHERE user || id = 'a1' OR id || '' LIKE '1%' ORDER BY user || '/' || mag"),
+        r#"SELECT "t1"."id" AS "id" FROM "bench"."objects" AS "t1" WHERE "t1"."user" || CAST("t1"."id" AS text) = 'a1' OR CAST("t1"."id" AS text) || '' LIKE '1%' ORDER BY "t1"."user" || '/' || CAST("t1"."mag" AS text) ASC"#
+    );
+    // A boolean column prints as true or false.
+    assert_eq!(
+        kinds("SELECT 'ok=' || ok, small || '', scalar || '' FROM bench.kinds").sql,
+        r#"SELECT 'ok=' || CAST("t1"."ok" AS text) AS "expr", CAST("t1"."small" AS text) || '' AS "expr_2", CAST("t1"."scalar" AS text) || '' AS "expr_3" FROM "bench"."kinds" AS "t1""#
+    );
+}
+
+/// docs/adql.md, "Concatenation": what has no sensible text form stays a type error that
+/// names the operand and says why.
+#[test]
+fn concatenation_refuses_what_has_no_text_form() {
+    for (q, message, column) in [
+        (
+            "SELECT pos || 'x' FROM bench.objects",
+            "the left operand of || is a POINT, which has no text form",
+            8,
+        ),
+        (
+            "SELECT 'x' || CIRCLE(ra, dec, 1) FROM bench.objects",
+            "the right operand of || is a CIRCLE, which has no text form",
+            15,
+        ),
+        (
+            "SELECT id || '' || shape FROM bench.kinds",
+            "the right operand of || is a POLYGON, which has no text form",
+            20,
+        ),
+        (
+            "SELECT footprint || '' FROM bench.kinds",
+            "the left operand of || is a REGION, which has no text form",
+            8,
+        ),
+        (
+            "SELECT 'x' || raw FROM bench.kinds",
+            "the right operand of || is a BLOB, which has no text form",
+            15,
+        ),
+        (
+            "SELECT 'seen ' || seen FROM bench.kinds",
+            "the right operand of || is a TIMESTAMP, which is not converted to text implicitly: \
+             PostgreSQL's text for a time depends on the server's DateStyle and is not the ISO 8601 \
+             form of the results",
+            19,
+        ),
+        (
+            "SELECT samples || '' FROM bench.kinds",
+            "the left operand of || is an array of DOUBLE PRECISION, which has no text form",
+            8,
+        ),
+        (
+            "SELECT 'x' || (id = 1) FROM bench.kinds",
+            "the right operand of || is a condition, not a value",
+            16,
+        ),
+    ] {
+        let e = kinds_error(q);
+        assert_eq!(e.kind, ErrorKind::Type, "{q}: {e}");
+        assert_eq!(e.message, message, "{q}");
+        let p = e.position.expect("position");
+        assert_eq!((p.line, p.column), (1, column), "{q}: {e}");
+    }
+    // The hints say what to write instead.
+    assert_eq!(
+        kinds_error("SELECT 'seen ' || seen FROM bench.kinds")
+            .hint
+            .as_deref(),
+        Some("write CAST(... AS VARCHAR) to join PostgreSQL's text for it")
+    );
+    assert_eq!(
+        kinds_error("SELECT pos || '' FROM bench.objects").hint.as_deref(),
+        Some("select the geometry as a column of its own; for a point, join COORD1(...) and COORD2(...)")
+    );
+    // The explicit conversion of a time is accepted.
+    assert_eq!(
+        kinds("SELECT 'seen ' || CAST(seen AS VARCHAR) FROM bench.kinds").sql,
+        r#"SELECT 'seen ' || CAST("t1"."seen" AS varchar) AS "expr" FROM "bench"."kinds" AS "t1""#
+    );
 }
