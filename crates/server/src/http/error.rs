@@ -67,13 +67,24 @@ impl IntoResponse for TapError {
         if self.status.is_server_error() {
             tracing::error!(status = %self.status, "{}", self.message);
         }
-        let body = votable::error_document(&self.message);
-        let mut response = (
-            self.status,
-            [(header::CONTENT_TYPE, "application/x-votable+xml")],
-            body,
-        )
-            .into_response();
+        // A 429 is the transport saying "not now", not an answer to the query: plain text,
+        // so that pyvo's sync path, which parses a VOTable body before it looks at the
+        // status, raises DALRateLimitError (with Retry-After) rather than a DALQueryError.
+        let mut response = if self.status == StatusCode::TOO_MANY_REQUESTS {
+            (
+                self.status,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                self.message,
+            )
+                .into_response()
+        } else {
+            (
+                self.status,
+                [(header::CONTENT_TYPE, "application/x-votable+xml")],
+                votable::error_document(&self.message),
+            )
+                .into_response()
+        };
         if let Some(secs) = self.retry_after {
             response
                 .headers_mut()
