@@ -113,6 +113,7 @@ fn tap_service_end_to_end() {
         ("tsv", "text/tab-separated-values"),
         ("text", "text/plain"),
         ("json", "application/json"),
+        ("ecsv", "text/x-ecsv"),
         ("html", "text/html"),
         ("fits", "application/fits"),
     ] {

@@ -114,20 +114,24 @@ impl Array<'_> {
         }
     }
 
+    /// The `i`-th element; `i` must be below [`len`](Self::len).
+    pub fn get(&self, i: usize) -> Element {
+        match *self {
+            Array::Shorts(xs) => Element::Int(xs[i].into()),
+            Array::Ints(xs) => Element::Int(xs[i].into()),
+            Array::Longs(xs) => Element::Int(xs[i]),
+            Array::Floats(xs) => Element::Float(xs[i]),
+            Array::Bools(xs) => Element::Bool(xs[i]),
+        }
+    }
+
     /// Appends the elements with `sep` between them, each written by `element`.
     pub fn push_each(&self, out: &mut Vec<u8>, sep: u8, mut element: impl FnMut(&mut Vec<u8>, Element)) {
         for i in 0..self.len() {
             if i > 0 {
                 out.push(sep);
             }
-            let e = match *self {
-                Array::Shorts(xs) => Element::Int(xs[i].into()),
-                Array::Ints(xs) => Element::Int(xs[i].into()),
-                Array::Longs(xs) => Element::Int(xs[i]),
-                Array::Floats(xs) => Element::Float(xs[i]),
-                Array::Bools(xs) => Element::Bool(xs[i]),
-            };
-            element(out, e);
+            element(out, self.get(i));
         }
     }
 }

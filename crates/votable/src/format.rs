@@ -1,8 +1,8 @@
 //! `RESPONSEFORMAT` / `FORMAT` values (FM-01..FM-04).
 
 use crate::{
-    CsvWriter, FitsWriter, Format, HtmlWriter, JsonWriter, ResultWriter, Serialization, TextWriter,
-    TsvWriter, VOTableWriter,
+    CsvWriter, EcsvWriter, FitsWriter, Format, GzipWriter, HtmlWriter, JsonWriter, ResultWriter,
+    Serialization, TextWriter, TsvWriter, VOTableWriter,
 };
 
 /// One entry of the format table: what the server offers, and what TAPRegExt `outputFormat`
@@ -18,6 +18,23 @@ pub struct OutputFormat {
     pub aliases: &'static [&'static str],
     /// The TAPRegExt standard identifier, for the VOTable serialisations.
     pub ivo_id: Option<&'static str>,
+}
+
+/// The body of `votable_gzip` once its `Content-Encoding: gzip` is removed.
+const VOTABLE: &str = "application/x-votable+xml";
+
+impl OutputFormat {
+    /// The `Content-Type` answered when the client named the format by an alias: `mime`,
+    /// except for `votable_gzip`. Its body goes out with `Content-Encoding: gzip`, so the type
+    /// must say what the decoded body is, a VOTable: pyvo and browsers decode it and must not
+    /// be told it is still a gzip file. `mime` (`application/x-votable+gzip`, ESA's name)
+    /// stays what the capabilities list, as a distinct RESPONSEFORMAT value for the format.
+    pub fn alias_content_type(&self) -> &'static str {
+        match self.format {
+            Format::VOTableGzip => VOTABLE,
+            _ => self.mime,
+        }
+    }
 }
 
 /// Every output format, default first. `votable` alone is BINARY2 (see the crate docs for why).
@@ -48,6 +65,13 @@ pub const OUTPUT_FORMATS: &[OutputFormat] = &[
         ivo_id: Some("ivo://ivoa.net/std/TAPRegExt#output-votable-binary"),
     },
     OutputFormat {
+        // ESA TAP+'s name, astroquery.gaia's default; see `alias_content_type`.
+        format: Format::VOTableGzip,
+        mime: "application/x-votable+gzip",
+        aliases: &["votable_gzip"],
+        ivo_id: None,
+    },
+    OutputFormat {
         format: Format::Csv,
         mime: "text/csv;header=present",
         aliases: &["csv"],
@@ -57,6 +81,13 @@ pub const OUTPUT_FORMATS: &[OutputFormat] = &[
         format: Format::Tsv,
         mime: "text/tab-separated-values",
         aliases: &["tsv"],
+        ivo_id: None,
+    },
+    OutputFormat {
+        // No media type is registered for ECSV; `text/x-ecsv` is the one in use.
+        format: Format::Ecsv,
+        mime: "text/x-ecsv",
+        aliases: &["ecsv"],
         ivo_id: None,
     },
     OutputFormat {
@@ -145,6 +176,8 @@ impl RequestedFormat {
             Format::Json => Box::new(JsonWriter::new(content_type)),
             Format::Html => Box::new(HtmlWriter::new(content_type)),
             Format::Fits => Box::new(FitsWriter::new(content_type)),
+            Format::Ecsv => Box::new(EcsvWriter::new(content_type)),
+            Format::VOTableGzip => Box::new(GzipWriter::votable(content_type)),
         }
     }
 }
@@ -163,7 +196,7 @@ pub fn parse_format(requested: &str) -> Result<RequestedFormat, UnknownFormat> {
     {
         return Ok(RequestedFormat {
             format: entry.format,
-            content_type: entry.mime.to_owned(),
+            content_type: entry.alias_content_type().to_owned(),
             csv_header: true,
         });
     }
@@ -187,7 +220,12 @@ pub fn parse_format(requested: &str) -> Result<RequestedFormat, UnknownFormat> {
             Some("binary") => Format::VOTable(Serialization::Binary),
             Some(_) => return Err(unknown()),
         },
+        "application/x-votable+gzip" => match serialization.as_deref() {
+            None | Some("binary2") => Format::VOTableGzip,
+            Some(_) => return Err(unknown()),
+        },
         "text/csv" => Format::Csv,
+        "text/x-ecsv" | "text/ecsv" => Format::Ecsv,
         "text/tab-separated-values" => Format::Tsv,
         "application/json" => Format::Json,
         "application/fits" | "image/fits" => Format::Fits,
@@ -269,6 +307,18 @@ mod tests {
         assert_eq!(parsed("text/plain").0, Format::Text);
         assert_eq!(parsed("fits"), (Format::Fits, "application/fits".to_owned()));
         assert_eq!(parsed("application/fits").0, Format::Fits);
+        assert_eq!(parsed("ecsv"), (Format::Ecsv, "text/x-ecsv".to_owned()));
+        assert_eq!(parsed("ECSV").0, Format::Ecsv);
+        assert_eq!(parsed("text/ecsv").0, Format::Ecsv);
+        // The alias answers with the type of the decoded body; a named media type is echoed.
+        assert_eq!(parsed("votable_gzip"), (Format::VOTableGzip, vot.to_owned()));
+        assert_eq!(
+            parsed("application/x-votable+gzip"),
+            (Format::VOTableGzip, "application/x-votable+gzip".to_owned())
+        );
+        assert!(parse_format("application/x-votable+gzip;serialization=TABLEDATA").is_err());
+        assert_eq!(Format::VOTableGzip.content_encoding(), Some("gzip"));
+        assert_eq!(Format::Ecsv.content_encoding(), None);
     }
 
     #[test]

@@ -42,6 +42,11 @@
 //! * **Text alignment** cannot look at the data (rows stream), so each column gets a width from
 //!   its declared `arraysize` or a fixed width per datatype; longer values overflow their column
 //!   rather than being cut. See [`TextWriter`].
+//! * **ECSV** is written for astropy's reader, which is the one that matters (astroquery
+//!   asks for it): text columns carry a mask column so that empty strings and nulls both come
+//!   back, timestamps stay ISO strings. See [`EcsvWriter`].
+//! * **`votable_gzip`** is BINARY2 compressed by the writer, chunk by chunk, and sent with
+//!   `Content-Encoding: gzip` ([`Format::content_encoding`], [`GzipWriter`]).
 //! * **FITS** needs the row count in the header, before the rows. The FITS writer emits a header
 //!   of the final size with placeholder values, then the rows; after `end` the caller writes
 //!   [`ResultWriter::patch`] over the start of the spooled file. See [`FitsWriter`].
@@ -51,7 +56,7 @@
 //! * [`OUTPUT_FORMATS`] is the single table behind both the parser and the TAPRegExt
 //!   `outputFormat` list, so the capabilities cannot offer a format the parser refuses (FM-04).
 //! * [`ResultWriter::reports_errors`] says whether a late error can be recorded in-band; when it
-//!   cannot (CSV, TSV) the server must abort the transfer instead.
+//!   cannot (CSV, TSV, ECSV) the server must abort the transfer instead.
 //! * [`ResultWriter::needs_patch`] / [`ResultWriter::patch`] keep FITS behind the same trait:
 //!   the server learns before `begin` that it has to spool, and gets the header to rewrite
 //!   without downcasting.
@@ -65,15 +70,17 @@
 //! A row that cannot be encoded (wrong value type for its field, say) is rejected with an
 //! [`Error`] and leaves the output exactly as it was before the call, so the caller can still
 //! finish the document with [`Ending::Error`]. VOTable, JSON, HTML, text and FITS record such an
-//! ending in the document; CSV and TSV cannot ([`ResultWriter::reports_errors`]).
+//! ending in the document; CSV, TSV and ECSV cannot ([`ResultWriter::reports_errors`]).
 
 #![warn(missing_docs)]
 
 mod binary;
 mod column;
 mod csv;
+mod ecsv;
 mod fits;
 mod format;
+mod gzip;
 mod html;
 mod json;
 pub mod read;
@@ -82,10 +89,12 @@ mod textfmt;
 mod votable;
 
 pub use crate::csv::{CsvWriter, TsvWriter};
+pub use crate::ecsv::EcsvWriter;
 pub use crate::fits::{FitsWriter, DEFAULT_FITS_STRING_WIDTH};
 pub use crate::format::{
     parse_format, writer_for, OutputFormat, RequestedFormat, UnknownFormat, OUTPUT_FORMATS,
 };
+pub use crate::gzip::GzipWriter;
 pub use crate::html::HtmlWriter;
 pub use crate::json::JsonWriter;
 pub use crate::read::{
@@ -455,6 +464,10 @@ pub enum Error {
     /// FITS variable-length arrays use 32-bit heap offsets (`P` descriptors).
     #[error("FITS heap exceeds 2 GiB; ask for VOTable instead")]
     FitsHeapFull,
+    /// The compressor of a gzip-encoded format failed (it writes to memory, so in practice
+    /// never).
+    #[error("cannot compress the result: {0}")]
+    Compression(String),
 }
 
 /// Bytes to write over already-written output once [`ResultWriter::end`] has returned.
@@ -507,7 +520,7 @@ pub trait ResultWriter: Send {
     fn rows(&self) -> u64;
 
     /// Whether `end(Ending::Error(..))` leaves a mark a client will see. When `false` (CSV,
-    /// TSV) the server should instead abort the response (drop the connection before the final
+    /// TSV, ECSV) the server should instead abort the response (drop the connection before the final
     /// chunk) so the client gets a failed transfer rather than a table that looks complete.
     fn reports_errors(&self) -> bool {
         true
@@ -566,4 +579,23 @@ pub enum Format {
     Html,
     /// A FITS binary table ([`FitsWriter`]).
     Fits,
+    /// astropy's ECSV 1.0 ([`EcsvWriter`]).
+    Ecsv,
+    /// BINARY2 VOTable compressed with gzip, ESA TAP+'s `votable_gzip` ([`GzipWriter`]).
+    VOTableGzip,
+}
+
+impl Format {
+    /// The HTTP `Content-Encoding` the body needs, for formats whose output is compressed by
+    /// the writer itself. `Some("gzip")` for [`Format::VOTableGzip`]: the body is a gzip file
+    /// of a VOTable, so clients that decode content codings (pyvo through requests, browsers,
+    /// `curl --compressed`) see the VOTable, while those that do not (astroquery's TapPlus,
+    /// which gunzips itself, or `curl -o x.vot.gz`) get the `.gz` file. The server must not
+    /// compress such a body again, and a stored copy keeps the encoding with it.
+    pub fn content_encoding(self) -> Option<&'static str> {
+        match self {
+            Format::VOTableGzip => Some("gzip"),
+            _ => None,
+        }
+    }
 }

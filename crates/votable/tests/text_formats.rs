@@ -354,3 +354,119 @@ fn integer_float_and_boolean_arrays_in_text_formats() {
         ]
     );
 }
+
+const ECSV_HEAD: &str = r#"# %ECSV 1.0
+# ---
+# datatype:
+# - {name: "flag", datatype: bool}
+# - {name: "s", datatype: int16}
+# - {name: "i", datatype: int32}
+# - {name: "l", datatype: int64, description: "row <id> & \"key\"", meta: {ucd: "meta.id;meta.main"}}
+# - {name: "f", unit: "mag", datatype: float32}
+# - {name: "d", unit: "deg", datatype: float64, meta: {ucd: "pos.eq.ra"}}
+# - {name: "name", datatype: string}
+# - {name: "name.mask", datatype: bool}
+# - {name: "uname", datatype: string}
+# - {name: "uname.mask", datatype: bool}
+# - {name: "code", datatype: string}
+# - {name: "code.mask", datatype: bool}
+# - {name: "ub", datatype: uint8}
+# - {name: "t", datatype: string, meta: {xtype: "timestamp"}}
+# - {name: "t.mask", datatype: bool}
+# - {name: "pos", unit: "deg", datatype: string, subtype: 'float64[2]', meta: {xtype: "point"}}
+# - {name: "circ", unit: "deg", datatype: string, subtype: 'float64[3]', meta: {xtype: "circle"}}
+# - {name: "poly", unit: "deg", datatype: string, subtype: 'float64[null]', meta: {xtype: "polygon"}}
+# - {name: "blob", datatype: string, subtype: 'uint8[null]', meta: {xtype: "adql:blob"}}
+# - {name: "c", datatype: string}
+# - {name: "c.mask", datatype: bool}
+# - {name: "m", datatype: string, subtype: 'float32[2,2]'}
+# delimiter: ','
+# meta:
+#   "QUERY": "SELECT * FROM t WHERE a < 1 AND b = 'x'"
+#   "standardID": "ivo://ivoa.net/std/TAP"
+#   __serialized_columns__:
+"#;
+
+const ECSV_ROWS: &str = r#"# schema: astropy-2.0
+flag,s,i,l,f,d,name,name.mask,uname,uname.mask,code,code.mask,ub,t,t.mask,pos,circ,poly,blob,c,c.mask,m
+True,1,2,3,1.5,2.25,"a<b&""c""",False,é✓,False,AB,False,7,2024-07-01T01:02:03.500,False,"[10.5,-20.25]","[1.0,2.0,0.5]","[0.0,0.0,1.0,0.0,1.0,1.0]","[0,255,7]",x,False,"[[1.0,2.0],[3.0,4.0]]"
+False,-32767,2147483647,9223372036854775807,nan,-inf,"line1
+line2,	tab",False,"",False,ABCDEFG,False,0,1970-01-01T00:00:00,False,"[359.75,89.5]","[0.0,-90.0,180.0]","[]","[]",y,False,"[[NaN,0.25],[-0.5,1e+30]]"
+,,,,,,,True,,True,,True,,,True,,,,,,True,
+"#;
+
+/// The `__serialized_columns__` entry that joins a text column and its mask.
+fn serialized(name: &str) -> String {
+    format!(
+        "#     \"{name}\": {{__class__: astropy.table.column.MaskedColumn, data: \
+         !astropy.table.SerializedColumn {{name: \"{name}\"}}, mask: \
+         !astropy.table.SerializedColumn {{name: \"{name}.mask\"}}}}\n"
+    )
+}
+
+#[test]
+fn ecsv_exact() {
+    let pairs: String = ["name", "uname", "code", "t", "c"].map(serialized).concat();
+    let expected = format!("{ECSV_HEAD}{pairs}{ECSV_ROWS}");
+    // Nothing marks overflow or errors: astropy would skip a trailing comment anyway.
+    for ending in [Ending::Complete, Ending::Overflow, Ending::Error("boom")] {
+        assert_eq!(text(&write_format("ecsv", ending)), expected);
+    }
+    let writer = votable::writer_for("ecsv").unwrap();
+    assert_eq!(writer.content_type(), "text/x-ecsv");
+    assert_eq!(writer.format(), votable::Format::Ecsv);
+    assert!(!writer.reports_errors());
+    assert_eq!(
+        text(&common::write_arrays("ecsv")),
+        "# %ECSV 1.0
+# ---
+# datatype:
+# - {name: \"ss\", datatype: string, subtype: 'int16[null]'}
+# - {name: \"ii\", datatype: string, subtype: 'int32[3]'}
+# - {name: \"ll\", datatype: string, subtype: 'int64[null]'}
+# - {name: \"ff\", datatype: string, subtype: 'float32[null]'}
+# - {name: \"bb\", datatype: string, subtype: 'bool[null]'}
+# delimiter: ','
+# schema: astropy-2.0
+ss,ii,ll,ff,bb
+\"[1,-2,32767]\",\"[1,2,-3]\",\"[9223372036854775807,0]\",\"[1.5,NaN]\",\"[true,false,true]\"
+\"[]\",\"[-2147483648,0,7]\",\"[]\",\"[]\",\"[]\"
+,,,,
+"
+    );
+}
+
+#[test]
+fn ecsv_names_and_metadata_are_escaped() {
+    use votable::{Datatype, Field, TableMeta, Value};
+    let fields = [
+        Field::new("#a,b", Datatype::Char)
+            .with_arraysize("*")
+            .with_unit("m\ns")
+            .with_description("tab\there \u{2028} \"q\""),
+        Field::new("#a,b.mask", Datatype::Int).with_utype("u:t"),
+    ];
+    let mut writer = votable::writer_for("ecsv").unwrap();
+    let mut out = Vec::new();
+    writer
+        .begin(&mut out, &TableMeta::new(&fields).with_infos(&[("x\"y", "1\n2")]))
+        .unwrap();
+    writer
+        .row(&mut out, &[Value::Text(" padded "), Value::Int(7)])
+        .unwrap();
+    writer.end(&mut out, Ending::Complete).unwrap();
+    let doc = text(&out);
+    assert!(
+        doc.contains(
+            "# - {name: \"#a,b\", unit: \"m\\ns\", datatype: string, description: \"tab\\there \\u2028 \\\"q\\\"\"}\n\
+             # - {name: \"#a,b.mask2\", datatype: bool}\n\
+             # - {name: \"#a,b.mask\", datatype: int32, meta: {utype: \"u:t\"}}\n"
+        ),
+        "{doc}"
+    );
+    assert!(doc.contains("#   \"x\\\"y\": \"1\\n2\"\n"), "{doc}");
+    assert!(
+        doc.ends_with("\"#a,b\",\"#a,b.mask2\",\"#a,b.mask\"\n\" padded \",False,7\n"),
+        "{doc}"
+    );
+}

@@ -16,6 +16,7 @@ use super::{Outcome, QueryError, QueryRun, Sink};
 /// Chunks to a file. A write error ends the run as if the consumer had gone away.
 struct FileSink {
     file: tokio::fs::File,
+    /// A write failed: the file is unusable, whatever the query did.
     failed: bool,
 }
 
@@ -28,9 +29,10 @@ impl Sink for FileSink {
         true
     }
 
-    async fn abort(&mut self, _message: &str) {
-        self.failed = true;
-    }
+    /// A format that cannot record a late error in the file (CSV, TSV, ECSV): the run's
+    /// outcome is `Failed` with the query's own message, which the caller reports; the file is
+    /// not a result and is removed by the caller.
+    async fn abort(&mut self, _message: &str) {}
 }
 
 /// What a run into a file came to.

@@ -798,7 +798,8 @@ pub async fn error(State(state): State<Arc<AppState>>, Path(id): Path<String>) -
 
 /// `GET /async/{id}/results/result` (PH-04), with single byte ranges so that large downloads
 /// can resume. An ERROR job answers its error document with 400, which is what TapPlus
-/// reports best (CLIENTS.md §5.2).
+/// reports best (CLIENTS.md §5.2). A `votable_gzip` result is stored compressed and sent as it
+/// is, with `Content-Encoding: gzip` (which also keeps the compression layer off it).
 pub async fn result(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -854,6 +855,13 @@ pub async fn result(
     let h = response.headers_mut();
     if let Ok(v) = stored.mime.parse() {
         h.insert(header::CONTENT_TYPE, v);
+    }
+    if let Some(encoding) = crate::jobs::stored_encoding(&stored.file) {
+        // Byte ranges then count bytes of the compressed file, as HTTP defines them.
+        h.insert(
+            header::CONTENT_ENCODING,
+            header::HeaderValue::from_static(encoding),
+        );
     }
     h.insert(header::ACCEPT_RANGES, header::HeaderValue::from_static("bytes"));
     h.insert(header::CONTENT_LENGTH, header::HeaderValue::from(count));

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tokio::io::AsyncReadExt;
 use tokio::sync::{mpsc, oneshot};
@@ -189,6 +189,7 @@ async fn run_sync(
     let (ready_tx, ready_rx) = oneshot::channel();
     let timeout = Duration::from_secs(state.config.limits.sync_timeout_secs);
     let content_type = qr.format.content_type.clone();
+    let content_encoding = qr.format.format.content_encoding();
     let task_state = Arc::clone(state);
     tokio::spawn(async move {
         let role = task_state.query_role.as_deref();
@@ -225,12 +226,22 @@ async fn run_sync(
         record(&task_state, id, started, &outcome);
     });
     match ready_rx.await {
-        Ok(Ok(())) => Ok((
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, content_type)],
-            Body::from_stream(ChunkStream(rx)),
-        )
-            .into_response()),
+        Ok(Ok(())) => {
+            let mut response = (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, content_type)],
+                Body::from_stream(ChunkStream(rx)),
+            )
+                .into_response();
+            if let Some(encoding) = content_encoding {
+                // The writer compressed the body (votable_gzip); the header also keeps the
+                // compression layer from compressing it a second time.
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+            }
+            Ok(response)
+        }
         Ok(Err(e)) if e.user_error => Err(TapError::bad_request(e.message)),
         Ok(Err(e)) => Err(TapError::internal(e.message)),
         Err(_) => Err(TapError::internal("the query task ended unexpectedly")),
@@ -255,7 +266,13 @@ async fn spooled(
         }
         FileOutcome::Ran { outcome, file } => {
             let _ = ready.send(Ok(()));
-            send_file(file, &tx).await;
+            match &outcome {
+                // A late error the file cannot show: fail the transfer rather than send it.
+                Outcome::Failed { message, .. } if !writer.reports_errors() => {
+                    let _ = tx.send(Err(std::io::Error::other(message.clone()))).await;
+                }
+                _ => send_file(file, &tx).await,
+            }
             outcome
         }
     };

@@ -67,14 +67,10 @@ impl Jobs {
         })
     }
 
-    /// The final result file of a job.
-    pub fn result_path(&self, id: &str) -> PathBuf {
-        self.results_dir.join(id)
-    }
-
-    /// Remove whatever files a job left (its result, a partial result).
+    /// Remove whatever files a job left (its result under either name, a partial result).
     pub async fn remove_files(&self, id: &str) {
-        remove_quietly(&self.result_path(id)).await;
+        remove_quietly(&self.results_dir.join(id)).await;
+        remove_quietly(&self.results_dir.join(format!("{id}{GZIP_SUFFIX}"))).await;
         remove_quietly(&part_path(&self.results_dir, id)).await;
     }
 
@@ -82,6 +78,25 @@ impl Jobs {
     pub fn shutting_down(&self) -> watch::Receiver<bool> {
         self.shutdown.subscribe()
     }
+}
+
+/// The name a gzip-encoded result is stored under: its encoding travels with the file.
+const GZIP_SUFFIX: &str = ".gz";
+
+/// The file name of a job's finished result in the results directory: the job id, plus `.gz`
+/// when the format's writer compresses its output (`votable_gzip`), so that `results/result`
+/// knows to send the file with `Content-Encoding: gzip` ([`stored_encoding`]) and an upload of
+/// the result knows to decompress it, without a column of its own in the job store.
+pub fn result_file(id: &str, format: votable::Format) -> String {
+    match format.content_encoding() {
+        Some("gzip") => format!("{id}{GZIP_SUFFIX}"),
+        _ => id.to_string(),
+    }
+}
+
+/// The `Content-Encoding` of a stored result, from its file name ([`result_file`]).
+pub fn stored_encoding(file: &str) -> Option<&'static str> {
+    file.ends_with(GZIP_SUFFIX).then_some("gzip")
 }
 
 /// Where a job's result is written before it is complete.
@@ -167,5 +182,18 @@ pub async fn stop(state: &AppState) {
             }
         }
         Err(e) => tracing::warn!("cannot reach the job store at shutdown: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_results_carry_their_encoding_in_the_name() {
+        assert_eq!(result_file("abc", votable::Format::VOTableGzip), "abc.gz");
+        assert_eq!(result_file("abc", votable::Format::Ecsv), "abc");
+        assert_eq!(stored_encoding("abc.gz"), Some("gzip"));
+        assert_eq!(stored_encoding("abc"), None);
     }
 }

@@ -236,13 +236,13 @@ async fn execute(state: &Arc<AppState>, job: &Claimed) -> Ended {
                 remove_quietly(&part).await;
                 return Ended::Stopped;
             }
-            let done = jobs.result_path(&job.id);
-            if let Err(e) = tokio::fs::rename(&part, &done).await {
+            let file = super::result_file(&job.id, qr.format.format);
+            if let Err(e) = tokio::fs::rename(&part, jobs.results_dir.join(&file)).await {
                 remove_quietly(&part).await;
                 return Ended::Error(format!("cannot store the result: {e}"));
             }
             Ended::Completed(StoredResult {
-                file: job.id.clone(),
+                file,
                 mime: qr.format.content_type.clone(),
                 rows,
                 bytes: size.unwrap_or(0),

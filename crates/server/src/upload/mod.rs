@@ -10,6 +10,7 @@
 //! PostgreSQL drops temporary tables with the session. Nothing is ever left behind.
 
 mod fetch;
+mod gunzip;
 mod names;
 mod spec;
 
@@ -218,6 +219,7 @@ pub async fn prepare(
                 None => fetch::fetch(url, &state.config.uploads, bytes_left).await?,
             },
         };
+        let data = gunzip::if_compressed(&spec.name, data, bytes_left).await?;
         spend(&mut bytes_left, &data, limits)?;
         let table = parse(&spec.name, data, rows_left, limits).await?;
         rows_left = rows_left.saturating_sub(table.rows);
@@ -227,6 +229,7 @@ pub async fn prepare(
     // `job_upload_refs` names each job once.
     for id in job_upload_refs(adql) {
         let data = result_of(state, &id).await?;
+        let data = gunzip::if_compressed(&format!("JOB_UPLOAD.JOB{id}"), data, bytes_left).await?;
         spend(&mut bytes_left, &data, limits)?;
         let table = parse(&format!("JOB_UPLOAD.JOB{id}"), data, rows_left, limits).await?;
         rows_left = rows_left.saturating_sub(table.rows);

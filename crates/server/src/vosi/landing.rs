@@ -15,6 +15,7 @@ const FORM_FORMATS: &[(&str, &str)] = &[
     ("csv", "CSV"),
     ("tsv", "TSV"),
     ("json", "JSON"),
+    ("ecsv", "ECSV"),
     ("fits", "FITS"),
 ];
 
