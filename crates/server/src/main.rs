@@ -10,6 +10,7 @@ mod db;
 mod exec;
 mod http;
 mod jobs;
+mod tap;
 mod tap_schema;
 mod upload;
 mod vosi;

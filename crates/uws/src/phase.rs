@@ -99,7 +99,10 @@ impl Phase {
     /// ERROR, ABORTED -> ARCHIVED; any phase -> UNKNOWN. Two edges the table implies without a row:
     /// UNKNOWN -> any phase, because UNKNOWN is transient and the server must be able to report
     /// the real phase again; and PENDING, QUEUED, HELD, SUSPENDED -> ABORTED, because destruction
-    /// (LF-03) and shutdown abort jobs that have not finished, not only executing ones.
+    /// (LF-03) and shutdown abort jobs that have not finished, not only executing ones. One edge
+    /// of Tapir's own: EXECUTING -> QUEUED, when the process running a job died and the job is
+    /// queued again rather than failed (`jobs.requeue_on_crash`); it was never the client's
+    /// doing, and the job runs from the start.
     pub fn can_become(self, to: Phase, by: Actor) -> bool {
         use Phase::*;
         if self == to {
@@ -117,7 +120,7 @@ impl Phase {
                 (_, Unknown)
                     | (Unknown, _)
                     | (Queued, Executing)
-                    | (Executing, Completed | Error | Aborted | Suspended | Held)
+                    | (Executing, Completed | Error | Aborted | Suspended | Held | Queued)
                     | (Suspended, Executing)
                     | (Pending | Queued, Error)
                     | (Pending | Queued | Held | Suspended, Aborted)
@@ -253,7 +256,8 @@ mod tests {
             (Actor::Client, Completed | Error | Aborted | Unknown | Archived) => &[],
             (Actor::Server, Pending) => &[Error, Aborted, Unknown],
             (Actor::Server, Queued) => &[Executing, Error, Aborted, Unknown],
-            (Actor::Server, Executing) => &[Completed, Error, Aborted, Unknown, Held, Suspended],
+            // QUEUED again: Tapir's recovery of a dead process's job (requeue_on_crash).
+            (Actor::Server, Executing) => &[Completed, Error, Aborted, Unknown, Held, Suspended, Queued],
             (Actor::Server, Completed) => &[Unknown, Archived],
             (Actor::Server, Error) => &[Unknown, Archived],
             (Actor::Server, Aborted) => &[Unknown, Archived],
@@ -278,7 +282,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(legal, 10 + 34, "client edges + server edges");
+        assert_eq!(legal, 10 + 35, "client edges + server edges");
     }
 
     #[test]

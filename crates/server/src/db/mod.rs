@@ -57,6 +57,15 @@ impl From<tokio_postgres::Error> for DbError {
 }
 
 impl DbError {
+    /// Whether the failure is the connection's (the server went away, a socket error) rather
+    /// than a statement the server refused: the database is unavailable, nobody erred.
+    pub fn is_connection(&self) -> bool {
+        match self {
+            DbError::Setup(_) => false,
+            DbError::Postgres(e) | DbError::Query { source: e, .. } => e.as_db_error().is_none(),
+        }
+    }
+
     /// Wrap a PostgreSQL error with what was being done.
     pub(crate) fn query(context: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> DbError {
         let context = context.into();

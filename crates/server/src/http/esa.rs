@@ -14,25 +14,17 @@ use axum::extract::{Path, Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use super::error::TapError;
-use super::params::Params;
 use super::sync::read_params;
-use super::AppState;
 use crate::jobs::store::{self, Found};
-
-/// A job-store connection, or 503 when the store is out of reach.
-async fn store_connection(state: &AppState) -> Result<deadpool_postgres::Object, TapError> {
-    let pool = &state.jobs.store;
-    pool.get()
-        .await
-        .map_err(|e| TapError::unavailable(format!("the job store is not reachable: {e}")))
-}
+use crate::tap::Params;
+use crate::tap::Service;
+use crate::tap::TapError;
 
 /// `GET {base}/jobs/async` (and `/jobs/sync`): ESA's job search, in the order asked, one page.
 /// Tapir keeps no records of sync queries, so `/jobs/sync` is always an empty list; its
 /// parameters are still checked, so a client learns of a mistake from either list.
 pub async fn jobs(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<Service>>,
     Path(list): Path<String>,
     req: Request,
 ) -> Result<Response, TapError> {
@@ -43,7 +35,7 @@ pub async fn jobs(
 /// `GET {base}/jobs?list=async`: the same search with the list named by a parameter, the
 /// form seed 002 §2.12 writes as `jobs/list?...` and clients build either way.
 pub async fn jobs_by_parameter(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<Service>>,
     req: Request,
 ) -> Result<Response, TapError> {
     let mut params = read_params(req, state.config.limits.upload_max_bytes).await?;
@@ -57,7 +49,7 @@ pub async fn jobs_by_parameter(
 }
 
 /// The job search over the list `list` (`async` or `sync`).
-async fn search(state: &AppState, list: &str, params: Params) -> Result<Response, TapError> {
+async fn search(state: &Service, list: &str, params: Params) -> Result<Response, TapError> {
     let is_async = match list {
         "async" => true,
         "sync" => false,
@@ -71,10 +63,8 @@ async fn search(state: &AppState, list: &str, params: Params) -> Result<Response
     let pairs = params.pairs().iter().map(|(k, v)| (k.as_str(), v.as_str()));
     let search = uws::JobSearch::from_params(pairs).map_err(|e| TapError::bad_request(e.to_string()))?;
     let found = if is_async {
-        let client = store_connection(state).await?;
-        store::search(&client, &search)
-            .await
-            .map_err(|e| TapError::internal(e.to_string()))?
+        let client = state.jobs.connection().await?;
+        store::search(&client, &search).await?
     } else {
         Vec::new()
     };
@@ -89,7 +79,7 @@ async fn search(state: &AppState, list: &str, params: Params) -> Result<Response
 
 /// One job of the search, with what its `/async/{id}` document shows: parameters under their
 /// lower-case ids, the result of a COMPLETED job, the message of an ERROR or ABORTED one.
-fn write_found(state: &AppState, found: &Found, metadata_only: bool, out: &mut String) {
+fn write_found(state: &Service, found: &Found, metadata_only: bool, out: &mut String) {
     super::jobs::with_job_doc(state, &found.job, |doc| {
         uws::job_search_entry(doc, found.name.as_deref(), metadata_only, out)
     });
@@ -99,7 +89,7 @@ fn write_found(state: &AppState, found: &Found, metadata_only: bool, out: &mut S
 /// or `%2C`): deletes each of those jobs that exists, with its result files, and answers 200
 /// (the only status TapPlus's `remove_jobs` accepts) with the count and the ids deleted. Ids
 /// that name no job are ignored, as ESA does, so that removing a list twice is harmless.
-pub async fn delete_jobs(State(state): State<Arc<AppState>>, req: Request) -> Result<Response, TapError> {
+pub async fn delete_jobs(State(state): State<Arc<Service>>, req: Request) -> Result<Response, TapError> {
     let params = read_params(req, state.config.limits.upload_max_bytes).await?;
     if params.get("JOB_IDS").is_none() {
         return Err(TapError::bad_request(
@@ -114,10 +104,8 @@ pub async fn delete_jobs(State(state): State<Arc<AppState>>, req: Request) -> Re
         .filter(|id| uws::looks_like_job_id(id))
         .collect();
     let deleted = {
-        let client = store_connection(&state).await?;
-        store::delete_many(&client, &ours)
-            .await
-            .map_err(|e| TapError::internal(e.to_string()))?
+        let client = state.jobs.connection().await?;
+        store::delete_many(&client, &ours).await?
     };
     let mut body = format!("deleted {} of {} jobs\n", deleted.len(), asked.len());
     for id in &deleted {

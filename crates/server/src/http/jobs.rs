@@ -17,32 +17,19 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::sync::{broadcast, mpsc};
 use uws::{Action, Phase, UtcTime};
 
-use super::error::TapError;
-use super::params::Params;
 use super::sync::{read_params, ChunkStream};
-use super::AppState;
 use crate::jobs::hub::Event;
 use crate::jobs::store::{self, Job};
+use crate::tap::Params;
+use crate::tap::Service;
+use crate::tap::TapError;
 
 const XML: &str = "application/xml";
 const TEXT: &str = "text/plain; charset=utf-8";
 /// Attempts at a compare-and-set change before giving up on a job that keeps changing.
 const CAS_ATTEMPTS: usize = 5;
 
-fn store_error(e: crate::db::DbError) -> TapError {
-    TapError::internal(e.to_string())
-}
-
-async fn store_client(state: &AppState) -> Result<deadpool_postgres::Object, TapError> {
-    state
-        .jobs
-        .store
-        .get()
-        .await
-        .map_err(|e| TapError::unavailable(format!("the job store is not reachable: {e}")))
-}
-
-fn job_url(state: &AppState, id: &str) -> String {
+fn job_url(state: &Service, id: &str) -> String {
     format!("{}/async/{id}", state.base_url)
 }
 
@@ -59,7 +46,7 @@ fn xml(body: String) -> Response {
 }
 
 fn forbidden(message: impl Into<String>) -> TapError {
-    TapError::new(StatusCode::FORBIDDEN, message)
+    TapError::forbidden(message)
 }
 
 fn no_job(id: &str) -> TapError {
@@ -71,15 +58,12 @@ async fn load(client: &tokio_postgres::Client, id: &str) -> Result<Job, TapError
     if !uws::looks_like_job_id(id) {
         return Err(no_job(id));
     }
-    store::get(client, id)
-        .await
-        .map_err(store_error)?
-        .ok_or_else(|| no_job(id))
+    store::get(client, id).await?.ok_or_else(|| no_job(id))
 }
 
 /// The job, with a connection of its own (for requests that only read it).
-async fn fetch(state: &AppState, id: &str) -> Result<Job, TapError> {
-    let client = store_client(state).await?;
+async fn fetch(state: &Service, id: &str) -> Result<Job, TapError> {
+    let client = state.jobs.connection().await?;
     load(&client, id).await
 }
 
@@ -91,7 +75,7 @@ fn required<'a>(params: &'a Params, name: &str, what: &str) -> Result<&'a str, T
 }
 
 /// Parameters in a job request's query string and body.
-async fn params_of(state: &AppState, req: Request) -> Result<Params, TapError> {
+async fn params_of(state: &Service, req: Request) -> Result<Params, TapError> {
     read_params(req, state.config.limits.async_upload_max_bytes).await
 }
 
@@ -102,12 +86,12 @@ async fn params_of(state: &AppState, req: Request) -> Result<Params, TapError> {
 /// (`async?PHASE=run&REQUEST=doQuery&...&QUERY=...`): a GET that changes state, accepted
 /// because that page's readers click it, and turned off with `jobs.create_by_get = false`
 /// (docs/tap.md).
-pub async fn list(State(state): State<Arc<AppState>>, req: Request) -> Result<Response, TapError> {
+pub async fn list(State(state): State<Arc<Service>>, req: Request) -> Result<Response, TapError> {
     let params = params_of(&state, req).await?;
     if params.get("QUERY").is_some() {
         if !state.config.jobs.create_by_get {
             return Err(TapError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
+                crate::tap::ErrorKind::MethodNotAllowed,
                 "this service creates jobs only by POST to /async (jobs.create_by_get = false)",
             ));
         }
@@ -115,10 +99,8 @@ pub async fn list(State(state): State<Arc<AppState>>, req: Request) -> Result<Re
     }
     let filter = uws::JobFilter::from_params(params.pairs().iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .map_err(|e| TapError::bad_request(e.to_string()))?;
-    let client = store_client(&state).await?;
-    let jobs = store::list(&client, &filter.listed_phases(), filter.after, filter.last)
-        .await
-        .map_err(store_error)?;
+    let client = state.jobs.connection().await?;
+    let jobs = store::list(&client, &filter.listed_phases(), filter.after, filter.last).await?;
     let mut out = String::with_capacity(200 + jobs.len() * 200);
     uws::job_list_start(&mut out);
     for j in &jobs {
@@ -140,13 +122,13 @@ pub async fn list(State(state): State<Arc<AppState>>, req: Request) -> Result<Re
 }
 
 /// `POST /async` (JB-01, JB-02): a PENDING job, or a QUEUED one with PHASE=RUN; 303 to it.
-pub async fn create(State(state): State<Arc<AppState>>, req: Request) -> Result<Response, TapError> {
+pub async fn create(State(state): State<Arc<Service>>, req: Request) -> Result<Response, TapError> {
     let params = params_of(&state, req).await?;
     create_job(&state, params).await
 }
 
 /// A new job from the request's parameters (POST, or GET with a QUERY); 303 to it.
-async fn create_job(state: &AppState, mut params: Params) -> Result<Response, TapError> {
+async fn create_job(state: &Service, mut params: Params) -> Result<Response, TapError> {
     let phase = match params.take("PHASE") {
         None => Phase::Pending,
         Some(p) => match Action::parse(&p) {
@@ -183,19 +165,15 @@ async fn create_job(state: &AppState, mut params: Params) -> Result<Response, Ta
         quote,
         params: &pairs,
     };
-    let client = store_client(state).await?;
+    let client = state.jobs.connection().await?;
     if phase == Phase::Queued {
         room_in_queue(state, &client).await?;
     }
-    store::insert(&client, &job).await.map_err(store_error)?;
+    store::insert(&client, &job).await?;
     if !parts.is_empty() {
-        crate::jobs::uploads::save(&client, &id, &parts)
-            .await
-            .map_err(store_error)?;
+        crate::jobs::uploads::save(&client, &id, &parts).await?;
         if phase == Phase::Queued {
-            store::set_phase(&client, &id, Phase::Pending, Phase::Queued)
-                .await
-                .map_err(store_error)?;
+            store::set_phase(&client, &id, Phase::Pending, Phase::Queued).await?;
         }
     }
     tracing::info!(job = %id, phase = %phase, files = parts.len(), "job created");
@@ -252,7 +230,7 @@ fn all_param_refs<'a>(
     values.chain(files).collect()
 }
 
-fn part_urls(state: &AppState, id: &str, parts: &[String]) -> Vec<String> {
+fn part_urls(state: &Service, id: &str, parts: &[String]) -> Vec<String> {
     parts
         .iter()
         .map(|p| {
@@ -278,7 +256,7 @@ fn result_refs<'a>(job: &'a Job, href: &'a str) -> Vec<uws::ResultRef<'a>> {
 /// The `uws` view of a stored job, handed to `write`: what every job document shows
 /// (parameters with lower-case ids and uploaded files by reference, the result of a COMPLETED
 /// job, the message of an ERROR or ABORTED one). `/async/{id}` and ESA's `/jobs/async` share it.
-pub(super) fn with_job_doc<R>(state: &AppState, job: &Job, write: impl FnOnce(&uws::JobDoc<'_>) -> R) -> R {
+pub(super) fn with_job_doc<R>(state: &Service, job: &Job, write: impl FnOnce(&uws::JobDoc<'_>) -> R) -> R {
     let parts = &job.upload_parts;
     let urls = part_urls(state, &job.id, parts);
     let shown = shown_params(&job.params);
@@ -338,7 +316,7 @@ fn job_info(job: &Job) -> Vec<(&'static str, String)> {
 }
 
 /// The job document (JB-04 order and nil rules, written by the `uws` crate).
-fn job_document(state: &AppState, job: &Job) -> String {
+fn job_document(state: &Service, job: &Job) -> String {
     let mut out = String::with_capacity(2048);
     with_job_doc(state, job, |doc| uws::write_job(doc, &mut out));
     out
@@ -346,7 +324,7 @@ fn job_document(state: &AppState, job: &Job) -> String {
 
 /// `GET /async/{id}`, blocking with `WAIT` (WT-01..03).
 pub async fn job(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<Service>>,
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response, TapError> {
@@ -385,7 +363,7 @@ pub async fn job(
 
 /// Block until the job's phase differs from `job.phase`, the time is up, or the process stops.
 async fn wait_for_change(
-    state: &AppState,
+    state: &Service,
     id: &str,
     job: Job,
     events: &mut broadcast::Receiver<Event>,
@@ -420,7 +398,7 @@ async fn wait_for_change(
 /// is checked before anything changes; then parameters, executionDuration and destruction are
 /// applied, and the phase last (so `QUERY=...&PHASE=RUN` runs the new query).
 pub async fn job_post(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<Service>>,
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response, TapError> {
@@ -456,7 +434,7 @@ pub async fn job_post(
              or job parameters to the job",
         ));
     }
-    let client = store_client(&state).await?;
+    let client = state.jobs.connection().await?;
     if has_params {
         apply_params(&state, &client, &id, params).await?;
     }
@@ -477,7 +455,7 @@ pub async fn job_post(
 /// sends exactly that and treats anything but 200 from `send_parameter` and `abort` as a
 /// failure, so it gets 200 with the job's phase as text.
 async fn done(
-    state: &AppState,
+    state: &Service,
     client: &tokio_postgres::Client,
     headers: &HeaderMap,
     id: &str,
@@ -504,19 +482,19 @@ fn only_plain_text(headers: &HeaderMap) -> bool {
 
 /// `DELETE /async/{id}` (LF-05).
 pub async fn job_delete(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<Service>>,
     Path(id): Path<String>,
 ) -> Result<Response, TapError> {
     delete_job(&state, &id).await
 }
 
 /// Remove the job and its files; a running query is cancelled by its process (hub).
-async fn delete_job(state: &AppState, id: &str) -> Result<Response, TapError> {
+async fn delete_job(state: &Service, id: &str) -> Result<Response, TapError> {
     if !uws::looks_like_job_id(id) {
         return Err(no_job(id));
     }
-    let client = store_client(state).await?;
-    if !store::delete(&client, id).await.map_err(store_error)? {
+    let client = state.jobs.connection().await?;
+    if !store::delete(&client, id).await? {
         return Err(no_job(id));
     }
     state.jobs.remove_files(id).await;
@@ -526,13 +504,13 @@ async fn delete_job(state: &AppState, id: &str) -> Result<Response, TapError> {
 
 // ----- phase -----------------------------------------------------------------------------
 
-pub async fn phase(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Response, TapError> {
+pub async fn phase(State(state): State<Arc<Service>>, Path(id): Path<String>) -> Result<Response, TapError> {
     Ok(text(fetch(&state, &id).await?.phase.as_str().to_string()))
 }
 
 /// `POST /async/{id}/phase` with RUN or ABORT (PH-01, PH-02).
 pub async fn phase_post(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<Service>>,
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response, TapError> {
@@ -541,7 +519,7 @@ pub async fn phase_post(
     let value = required(&params, "PHASE", "; it takes RUN or ABORT")?;
     let action = Action::parse(value)
         .ok_or_else(|| TapError::bad_request(format!("PHASE={value} is not RUN or ABORT")))?;
-    let client = store_client(&state).await?;
+    let client = state.jobs.connection().await?;
     apply_action(&state, &client, &id, action).await?;
     done(&state, &client, &accept, &id).await
 }
@@ -551,9 +529,9 @@ const QUEUE_RETRY_AFTER_SECS: u64 = 30;
 
 /// 429 with Retry-After when `jobs.queue_max` jobs already wait in QUEUED: the queue does not
 /// grow without bound, and the client learns to come back rather than that it erred.
-async fn room_in_queue(state: &AppState, client: &tokio_postgres::Client) -> Result<(), TapError> {
+async fn room_in_queue(state: &Service, client: &tokio_postgres::Client) -> Result<(), TapError> {
     let max = state.config.jobs.queue_max;
-    if store::queued(client).await.map_err(store_error)? >= max {
+    if store::queued(client).await? >= max {
         return Err(TapError::too_many(
             format!("the job queue is full ({max} jobs wait to run); try again later"),
             QUEUE_RETRY_AFTER_SECS,
@@ -565,7 +543,7 @@ async fn room_in_queue(state: &AppState, client: &tokio_postgres::Client) -> Res
 /// Take the job through RUN or ABORT with a compare-and-set, retried while it changes under us;
 /// 403 when its phase does not allow the action (AS-02), 429 when RUN finds the queue full.
 async fn apply_action(
-    state: &AppState,
+    state: &Service,
     client: &tokio_postgres::Client,
     id: &str,
     action: Action,
@@ -578,10 +556,7 @@ async fn apply_action(
                 if to == Phase::Queued {
                     room_in_queue(state, client).await?;
                 }
-                if store::set_phase(client, id, job.phase, to)
-                    .await
-                    .map_err(store_error)?
-                {
+                if store::set_phase(client, id, job.phase, to).await? {
                     tracing::info!(job = %id, from = %job.phase, to = %to, "phase changed");
                     return Ok(());
                 }
@@ -595,7 +570,7 @@ async fn apply_action(
 // ----- executionduration, destruction, quote, owner --------------------------------------
 
 pub async fn duration(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<Service>>,
     Path(id): Path<String>,
 ) -> Result<Response, TapError> {
     Ok(text(fetch(&state, &id).await?.execution_duration.to_string()))
@@ -611,28 +586,28 @@ fn not_pending(job: &Job, what: &str) -> TapError {
 }
 
 pub async fn duration_post(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<Service>>,
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response, TapError> {
     let accept = req.headers().clone();
     let params = params_of(&state, req).await?;
     let secs = parse_duration(required(&params, "EXECUTIONDURATION", "")?)?;
-    let client = store_client(&state).await?;
+    let client = state.jobs.connection().await?;
     apply_duration(&state, &client, &id, secs).await?;
     done(&state, &client, &accept, &id).await
 }
 
 /// Set executionDuration, clamped by the policy (0 asks for the longest allowed).
 async fn apply_duration(
-    state: &AppState,
+    state: &Service,
     client: &tokio_postgres::Client,
     id: &str,
     asked: u64,
 ) -> Result<(), TapError> {
     let secs = state.jobs.policy.grant_duration(Some(asked));
     let job = load(client, id).await?;
-    if store::set_duration(client, id, secs).await.map_err(store_error)? {
+    if store::set_duration(client, id, secs).await? {
         Ok(())
     } else {
         Err(not_pending(&job, "executionDuration"))
@@ -640,28 +615,28 @@ async fn apply_duration(
 }
 
 pub async fn destruction(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<Service>>,
     Path(id): Path<String>,
 ) -> Result<Response, TapError> {
     Ok(text(fetch(&state, &id).await?.destruction.to_iso()))
 }
 
 pub async fn destruction_post(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<Service>>,
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response, TapError> {
     let accept = req.headers().clone();
     let params = params_of(&state, req).await?;
     let asked = parse_instant("DESTRUCTION", required(&params, "DESTRUCTION", "")?)?;
-    let client = store_client(&state).await?;
+    let client = state.jobs.connection().await?;
     apply_destruction(&state, &client, &id, asked).await?;
     done(&state, &client, &accept, &id).await
 }
 
 /// Set the destruction time, clamped by the policy.
 async fn apply_destruction(
-    state: &AppState,
+    state: &Service,
     client: &tokio_postgres::Client,
     id: &str,
     asked: UtcTime,
@@ -671,29 +646,26 @@ async fn apply_destruction(
         .jobs
         .policy
         .grant_destruction(job.creation_time, Some(asked));
-    if store::set_destruction(client, id, at)
-        .await
-        .map_err(store_error)?
-    {
+    if store::set_destruction(client, id, at).await? {
         Ok(())
     } else {
         Err(not_pending(&job, "destruction time"))
     }
 }
 
-pub async fn quote(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Response, TapError> {
+pub async fn quote(State(state): State<Arc<Service>>, Path(id): Path<String>) -> Result<Response, TapError> {
     let job = fetch(&state, &id).await?;
     Ok(text(job.quote.map(UtcTime::to_iso).unwrap_or_default()))
 }
 
-pub async fn owner(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Response, TapError> {
+pub async fn owner(State(state): State<Arc<Service>>, Path(id): Path<String>) -> Result<Response, TapError> {
     Ok(text(fetch(&state, &id).await?.owner_id.unwrap_or_default()))
 }
 
 // ----- parameters ------------------------------------------------------------------------
 
 pub async fn parameters(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<Service>>,
     Path(id): Path<String>,
 ) -> Result<Response, TapError> {
     let job = fetch(&state, &id).await?;
@@ -706,15 +678,12 @@ pub async fn parameters(
 
 /// `GET /async/{id}/parameters/{part}`: an uploaded file of the job, as it was sent (UP-06).
 pub async fn parameter_file(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<Service>>,
     Path((id, part)): Path<(String, String)>,
 ) -> Result<Response, TapError> {
-    let client = store_client(&state).await?;
+    let client = state.jobs.connection().await?;
     load(&client, &id).await?;
-    match crate::jobs::uploads::one(&client, &id, &part)
-        .await
-        .map_err(store_error)?
-    {
+    match crate::jobs::uploads::one(&client, &id, &part).await? {
         Some(data) => Ok(([(header::CONTENT_TYPE, "application/octet-stream")], data).into_response()),
         None => Err(TapError::not_found(format!(
             "job {id} has no uploaded file '{part}'"
@@ -725,20 +694,20 @@ pub async fn parameter_file(
 /// `POST /async/{id}/parameters` (JB-03): PENDING only; a repeated single-valued parameter
 /// replaces the old value.
 pub async fn parameters_post(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<Service>>,
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response, TapError> {
     let accept = req.headers().clone();
     let later = params_of(&state, req).await?;
-    let client = store_client(&state).await?;
+    let client = state.jobs.connection().await?;
     apply_params(&state, &client, &id, later).await?;
     done(&state, &client, &accept, &id).await
 }
 
 /// Merge parameters (and uploaded files) into a PENDING job and quote it again.
 async fn apply_params(
-    state: &AppState,
+    state: &Service,
     client: &tokio_postgres::Client,
     id: &str,
     mut later: Params,
@@ -749,17 +718,12 @@ async fn apply_params(
     }
     let parts = std::mem::take(&mut later.file_parts);
     if !parts.is_empty() {
-        crate::jobs::uploads::save(client, id, &parts)
-            .await
-            .map_err(store_error)?;
+        crate::jobs::uploads::save(client, id, &parts).await?;
     }
     let mut params = Params::from_pairs(job.params.clone());
     params.merge(later);
     let quote = crate::jobs::quote::quote(state, params.pairs(), UtcTime::now()).await;
-    if store::set_params(client, id, params.pairs(), quote)
-        .await
-        .map_err(store_error)?
-    {
+    if store::set_params(client, id, params.pairs(), quote).await? {
         Ok(())
     } else {
         Err(not_pending(&job, "parameters"))
@@ -769,7 +733,7 @@ async fn apply_params(
 // ----- results and error -----------------------------------------------------------------
 
 pub async fn results(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<Service>>,
     Path(id): Path<String>,
 ) -> Result<Response, TapError> {
     let job = fetch(&state, &id).await?;
@@ -779,7 +743,7 @@ pub async fn results(
 }
 
 /// `GET /async/{id}/error`: the error document of an ERROR or ABORTED job, with 200 (REQ-10).
-pub async fn error(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Response, TapError> {
+pub async fn error(State(state): State<Arc<Service>>, Path(id): Path<String>) -> Result<Response, TapError> {
     let job = fetch(&state, &id).await?;
     match job.phase {
         Phase::Error | Phase::Aborted => {
@@ -801,7 +765,7 @@ pub async fn error(State(state): State<Arc<AppState>>, Path(id): Path<String>) -
 /// reports best (CLIENTS.md §5.2). A `votable_gzip` result is stored compressed and sent as it
 /// is, with `Content-Encoding: gzip` (which also keeps the compression layer off it).
 pub async fn result(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<Service>>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, TapError> {

@@ -7,13 +7,10 @@
 pub mod error;
 mod esa;
 mod jobs;
-mod metrics;
-pub mod params;
 mod resources;
 pub(crate) mod sync;
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, RwLock};
 
 use anyhow::Context;
@@ -29,64 +26,11 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::config::Config;
 use crate::db::{self, Database};
-use crate::tap_schema::TapSchema;
-pub use metrics::Metrics;
-
-/// The catalogue as served: what /tables shows and what ADQL may use. Swapped whole on reload.
-pub struct Served {
-    pub tap_schema: TapSchema,
-    pub adql: adql::MemoryCatalog,
-}
-
-impl Served {
-    pub fn new(tap_schema: TapSchema) -> Served {
-        let adql = tap_schema.to_adql_catalog();
-        Served { tap_schema, adql }
-    }
-}
-
-/// Everything a request handler needs.
-pub struct AppState {
-    pub config: Config,
-    pub base_url: String,
-    pub sync_pool: deadpool_postgres::Pool,
-    served: RwLock<Arc<Served>>,
-    pub udfs: adql::UdfRegistry,
-    /// The role user queries run as, when the database has it.
-    pub query_role: Option<String>,
-    pub metrics: Metrics,
-    /// The async side: job store, workers, event hub.
-    pub jobs: crate::jobs::Jobs,
-    spool_dir: PathBuf,
-    spool_seq: AtomicU64,
-}
-
-impl AppState {
-    /// The current catalogue (cheap: one Arc clone).
-    pub fn served(&self) -> Arc<Served> {
-        match self.served.read() {
-            Ok(g) => Arc::clone(&g),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
-        }
-    }
-
-    fn replace_served(&self, s: Served) {
-        let s = Arc::new(s);
-        match self.served.write() {
-            Ok(mut g) => *g = s,
-            Err(poisoned) => *poisoned.into_inner() = s,
-        }
-    }
-
-    /// A fresh path for a spool file.
-    pub fn spool_path(&self) -> PathBuf {
-        let n = self.spool_seq.fetch_add(1, Ordering::Relaxed);
-        self.spool_dir.join(format!("spool-{}-{n}", std::process::id()))
-    }
-}
+use crate::tap::metrics::Metrics;
+use crate::tap::{Served, Service};
 
 /// The routes under the base path.
-pub fn router(state: Arc<AppState>) -> Router {
+pub fn router(state: Arc<Service>) -> Router {
     let tap = Router::new()
         .route("/", get(resources::landing))
         .route("/sync", get(sync::sync).post(sync::sync))
@@ -199,7 +143,7 @@ async fn serve_with(config: &Config, database: &Database) -> anyhow::Result<()> 
     let spool_dir = config.server.data_dir.join("spool");
     std::fs::create_dir_all(&spool_dir).with_context(|| format!("cannot create {}", spool_dir.display()))?;
     tracing::info!(tables = tap_schema.tables.len(), "catalogue read from TAP_SCHEMA");
-    let state = Arc::new(AppState {
+    let state = Arc::new(Service {
         config: config.clone(),
         base_url: config.base_url(),
         sync_pool: pool,
@@ -244,7 +188,7 @@ async fn serve_with(config: &Config, database: &Database) -> anyhow::Result<()> 
 }
 
 /// Re-read TAP_SCHEMA on SIGHUP, so operators can publish tables without a restart.
-fn spawn_reloader(state: Arc<AppState>) {
+fn spawn_reloader(state: Arc<Service>) {
     tokio::spawn(async move {
         let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
             tracing::warn!("cannot listen for SIGHUP; TAP_SCHEMA is read only at start");

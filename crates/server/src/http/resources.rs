@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use super::error::TapError;
 use super::sync::read_params;
-use super::AppState;
+use crate::tap::Service;
+use crate::tap::TapError;
 use crate::vosi::{self, TablesRequest};
 
 const XML: &str = "text/xml; charset=utf-8";
@@ -18,7 +18,7 @@ fn xml(body: String) -> Response {
     ([(header::CONTENT_TYPE, XML)], body).into_response()
 }
 
-pub async fn landing(State(state): State<Arc<AppState>>) -> Response {
+pub async fn landing(State(state): State<Arc<Service>>) -> Response {
     let served = state.served();
     (
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
@@ -27,7 +27,7 @@ pub async fn landing(State(state): State<Arc<AppState>>) -> Response {
         .into_response()
 }
 
-pub async fn capabilities(State(state): State<Arc<AppState>>) -> Response {
+pub async fn capabilities(State(state): State<Arc<Service>>) -> Response {
     let served = state.served();
     xml(vosi::capabilities(
         &state.config,
@@ -37,7 +37,7 @@ pub async fn capabilities(State(state): State<Arc<AppState>>) -> Response {
     ))
 }
 
-pub async fn availability(State(state): State<Arc<AppState>>) -> Response {
+pub async fn availability(State(state): State<Arc<Service>>) -> Response {
     let up = !state.sync_pool.is_closed();
     let note = if up {
         "Tapir is accepting queries."
@@ -66,7 +66,7 @@ const TABLES_BODY_LIMIT: u64 = 64 * 1024;
 /// `only_schemas`, by GET or (as the Gaia archive's curl lines send it) POST, in the query
 /// string or a form body; the TAP+ parameters follow seed 002 §3.10's priorities
 /// ([`TablesRequest::prioritised`]).
-pub async fn tables(State(state): State<Arc<AppState>>, req: Request) -> Result<Response, TapError> {
+pub async fn tables(State(state): State<Arc<Service>>, req: Request) -> Result<Response, TapError> {
     let params = read_params(req, TABLES_BODY_LIMIT).await?;
     let mut req = TablesRequest::default();
     for (k, v) in params.pairs() {
@@ -108,7 +108,7 @@ pub async fn tables(State(state): State<Arc<AppState>>, req: Request) -> Result<
 
 /// `/tables/{schema.table}` (VOSI 1.1).
 pub async fn table(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<Service>>,
     Path(name): Path<String>,
 ) -> Result<Response, TapError> {
     let served = state.served();
@@ -119,7 +119,7 @@ pub async fn table(
     Ok(xml(vosi::table(&state.config, &served.tap_schema, t)))
 }
 
-pub async fn examples(State(state): State<Arc<AppState>>) -> Response {
+pub async fn examples(State(state): State<Arc<Service>>) -> Response {
     let served = state.served();
     (
         [(header::CONTENT_TYPE, "application/xhtml+xml; charset=utf-8")],
@@ -132,7 +132,7 @@ pub async fn esatapplus_xsd() -> Response {
     ([(header::CONTENT_TYPE, XML)], vosi::esatapplus_xsd()).into_response()
 }
 
-pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+pub async fn metrics(State(state): State<Arc<Service>>) -> Response {
     let s = state.sync_pool.status();
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
@@ -142,5 +142,5 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
 }
 
 pub async fn not_found() -> Response {
-    TapError::new(StatusCode::NOT_FOUND, "no such resource in this TAP service").into_response()
+    TapError::not_found("no such resource in this TAP service").into_response()
 }

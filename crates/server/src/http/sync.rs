@@ -10,11 +10,12 @@ use axum::response::{IntoResponse, Response};
 use tokio::io::AsyncReadExt;
 use tokio::sync::{mpsc, oneshot};
 
-use super::error::TapError;
-use super::params::Params;
-use super::AppState;
 use crate::exec::file::FileOutcome;
 use crate::exec::{self, Outcome, QueryRun, Sink};
+use crate::tap::pipeline;
+use crate::tap::Params;
+use crate::tap::Service;
+use crate::tap::TapError;
 use crate::upload;
 
 /// Chunks in flight between the query task and the HTTP body: back-pressure beyond that.
@@ -50,55 +51,6 @@ pub async fn read_params(req: Request, max_upload: u64) -> Result<Params, TapErr
     Ok(params)
 }
 
-/// What a TAP query request asks for, checked.
-pub struct QueryRequest {
-    pub query: String,
-    pub format: votable::RequestedFormat,
-    pub maxrec: u64,
-}
-
-/// Check LANG, REQUEST, QUERY, RESPONSEFORMAT/FORMAT and MAXREC (TAP §2.7, DALI §3).
-pub fn query_request(state: &AppState, params: &Params) -> Result<QueryRequest, TapError> {
-    if let Some(r) = params.get("REQUEST") {
-        if !r.eq_ignore_ascii_case("doQuery") {
-            return Err(TapError::bad_request(format!(
-                "unknown REQUEST '{r}'; TAP queries use doQuery"
-            )));
-        }
-    }
-    // A missing LANG means ADQL (docs/tap.md): every TAP service speaks it.
-    let lang = params.get("LANG").unwrap_or("ADQL");
-    if adql::Version::from_lang(lang).is_none() {
-        return Err(TapError::bad_request(format!(
-            "unknown query language '{lang}'; this service accepts ADQL, ADQL-2.0 and ADQL-2.1"
-        )));
-    }
-    let query = params
-        .get("QUERY")
-        .filter(|q| !q.trim().is_empty())
-        .ok_or_else(|| TapError::bad_request("the QUERY parameter is missing"))?
-        .to_string();
-    // RESPONSEFORMAT is TAP 1.1's name; FORMAT the older one. When both come, RESPONSEFORMAT wins.
-    let format_name = params
-        .get("RESPONSEFORMAT")
-        .or_else(|| params.get("FORMAT"))
-        .unwrap_or("votable");
-    let format = votable::parse_format(format_name).map_err(|e| TapError::bad_request(e.to_string()))?;
-    let limits = &state.config.limits;
-    let maxrec = match params.get("MAXREC") {
-        None => limits.maxrec_default,
-        Some(m) => m.trim().parse::<u64>().map_err(|_| {
-            TapError::bad_request(format!("MAXREC must be a non-negative integer, not '{m}'"))
-        })?,
-    }
-    .min(limits.maxrec_hard);
-    Ok(QueryRequest {
-        query,
-        format,
-        maxrec,
-    })
-}
-
 /// The receiving end as a body stream. Unlike `stream::unfold` it may be polled again after
 /// its end (the gzip layer does that).
 pub(crate) struct ChunkStream(pub(crate) mpsc::Receiver<Result<Bytes, std::io::Error>>);
@@ -128,7 +80,7 @@ impl Sink for ChannelSink {
     }
 }
 
-pub async fn sync(State(state): State<Arc<AppState>>, req: Request) -> Response {
+pub async fn sync(State(state): State<Arc<Service>>, req: Request) -> Response {
     let started = Instant::now();
     let id = state.metrics.next_request_id();
     let result = run_sync(&state, req, id, started).await;
@@ -136,7 +88,7 @@ pub async fn sync(State(state): State<Arc<AppState>>, req: Request) -> Response 
         Ok(r) => r,
         Err(e) => {
             state.metrics.query_finished("error", started.elapsed(), 0, 0);
-            tracing::info!(request = id, status = %e.status, "sync query refused: {}", e.message);
+            tracing::info!(request = id, kind = ?e.kind, "sync query refused: {}", e.message);
             e.into_response()
         }
     }
@@ -149,7 +101,7 @@ const SYNC_RETRY_AFTER_SECS: u64 = 5;
 /// free: past that the service is saturated and says so with 429 + Retry-After (pyvo's
 /// `DALRateLimitError`) instead of holding the request for as long as others run. A database
 /// that cannot be reached is a 503.
-async fn sync_connection(state: &AppState) -> Result<deadpool_postgres::Object, TapError> {
+async fn sync_connection(state: &Service) -> Result<deadpool_postgres::Object, TapError> {
     let timeouts = deadpool_postgres::Timeouts {
         wait: Some(Duration::from_secs(state.config.limits.sync_queue_wait_secs)),
         create: Some(Duration::from_secs(15)),
@@ -174,16 +126,15 @@ async fn sync_connection(state: &AppState) -> Result<deadpool_postgres::Object, 
 }
 
 async fn run_sync(
-    state: &Arc<AppState>,
+    state: &Arc<Service>,
     req: Request,
     id: u64,
     started: Instant,
 ) -> Result<Response, TapError> {
     let params = read_params(req, state.config.limits.upload_max_bytes).await?;
-    let qr = query_request(state, &params)?;
-    let uploads = upload::prepare(state, &params, &qr.query, upload::Limits::sync(state)).await?;
-    let translation = upload::translate(&qr.query, &state.served().adql, &uploads, &state.udfs)?;
-    tracing::info!(request = id, maxrec = qr.maxrec, uploads = uploads.len(), query = %qr.query, "sync query");
+    let prepared = pipeline::prepare(state, &params, upload::Limits::sync(state)).await?;
+    let qr = &prepared.request;
+    tracing::info!(request = id, maxrec = qr.maxrec, uploads = prepared.uploads.len(), query = %qr.query, "sync query");
     let client = sync_connection(state).await?;
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHANNEL_DEPTH);
     let (ready_tx, ready_rx) = oneshot::channel();
@@ -192,37 +143,22 @@ async fn run_sync(
     let content_encoding = qr.format.format.content_encoding();
     let task_state = Arc::clone(state);
     tokio::spawn(async move {
-        let role = task_state.query_role.as_deref();
-        if !uploads.is_empty() {
-            if let Err(message) = upload::load(&client, &uploads, role).await {
-                let _ = ready_tx.send(Err(exec::QueryError {
-                    user_error: true,
-                    message,
-                }));
-                return;
-            }
+        if let Err(message) = prepared.load_uploads(&task_state, &client).await {
+            let _ = ready_tx.send(Err(exec::QueryError {
+                user_error: true,
+                message,
+            }));
+            return;
         }
-        let notes = upload::Ready::notes(&uploads);
-        let mut writer = qr.format.writer();
-        let run = QueryRun {
-            sql: &translation.sql,
-            columns: &translation.columns,
-            maxrec: qr.maxrec,
-            timeout,
-            role,
-            adql: &qr.query,
-            notes: &notes,
-            progress: None,
-        };
+        let mut writer = prepared.request.format.writer();
+        let run = prepared.run(&task_state, timeout, None);
         let outcome = if writer.needs_patch() {
             spooled(&task_state, &client, &run, writer.as_mut(), tx, ready_tx).await
         } else {
             let mut sink = ChannelSink(tx);
             exec::run(&client, &run, writer.as_mut(), &mut sink, ready_tx).await
         };
-        if !uploads.is_empty() {
-            upload::unload(&client).await;
-        }
+        prepared.unload_uploads(&client).await;
         record(&task_state, id, started, &outcome);
     });
     match ready_rx.await {
@@ -250,7 +186,7 @@ async fn run_sync(
 
 /// FITS and other patched formats: write to a spool file, patch its header, then send it.
 async fn spooled(
-    state: &AppState,
+    state: &Service,
     client: &tokio_postgres::Client,
     run: &QueryRun<'_>,
     writer: &mut dyn votable::ResultWriter,
@@ -306,7 +242,7 @@ pub(crate) async fn send_file<R: tokio::io::AsyncRead + Unpin>(
     }
 }
 
-fn record(state: &AppState, id: u64, started: Instant, outcome: &Outcome) {
+fn record(state: &Service, id: u64, started: Instant, outcome: &Outcome) {
     let elapsed = started.elapsed();
     let (label, rows, bytes) = match outcome {
         Outcome::Complete { rows, bytes } => ("ok", *rows, *bytes),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::store;
-use crate::http::AppState;
+use crate::tap::Service;
 
 /// Jobs deleted per statement by the reaper.
 const REAP_BATCH: i64 = 500;
@@ -14,13 +14,13 @@ const REAP_BATCH: i64 = 500;
 /// may belong to a job being created or finished right now).
 const ORPHAN_AGE: Duration = Duration::from_secs(600);
 
-pub fn spawn(state: Arc<AppState>) {
+pub fn spawn(state: Arc<Service>) {
     let s = Arc::clone(&state);
     tokio::spawn(async move { heartbeats(s).await });
     tokio::spawn(async move { reaper(state).await });
 }
 
-async fn heartbeats(state: Arc<AppState>) {
+async fn heartbeats(state: Arc<Service>) {
     let j = &state.config.jobs;
     let period = Duration::from_millis((j.lease_secs * 1000 / 3).max(500));
     let mut shutdown = state.jobs.shutting_down();
@@ -45,7 +45,7 @@ async fn heartbeats(state: Arc<AppState>) {
     }
 }
 
-async fn reaper(state: Arc<AppState>) {
+async fn reaper(state: Arc<Service>) {
     let period = Duration::from_secs(state.config.jobs.reap_interval_secs);
     let mut shutdown = state.jobs.shutting_down();
     loop {
@@ -60,7 +60,7 @@ async fn reaper(state: Arc<AppState>) {
 }
 
 /// Delete every job past its destruction time, then files that belong to no job.
-async fn reap_once(state: &AppState) -> Result<(), crate::db::DbError> {
+async fn reap_once(state: &Service) -> Result<(), crate::db::DbError> {
     let jobs = &state.jobs;
     let client = jobs
         .store
@@ -87,7 +87,7 @@ async fn reap_once(state: &AppState) -> Result<(), crate::db::DbError> {
     sweep_orphans(state, &client).await
 }
 
-async fn sweep_orphans(state: &AppState, client: &tokio_postgres::Client) -> Result<(), crate::db::DbError> {
+async fn sweep_orphans(state: &Service, client: &tokio_postgres::Client) -> Result<(), crate::db::DbError> {
     let dir = &state.jobs.results_dir;
     let mut entries = match tokio::fs::read_dir(dir).await {
         Ok(e) => e,

@@ -20,7 +20,7 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::db::{Database, DbError};
-use crate::http::AppState;
+use crate::tap::{Service, TapError};
 pub use hub::Hub;
 
 /// The async side of one process.
@@ -72,6 +72,16 @@ impl Jobs {
         remove_quietly(&self.results_dir.join(id)).await;
         remove_quietly(&self.results_dir.join(format!("{id}{GZIP_SUFFIX}"))).await;
         remove_quietly(&part_path(&self.results_dir, id)).await;
+    }
+
+    /// A job-store connection, or 503 "the job store is not reachable": the one way every
+    /// request, upload and task gets one, so an outage reads the same everywhere and is never
+    /// taken for the user's mistake.
+    pub async fn connection(&self) -> Result<deadpool_postgres::Object, TapError> {
+        self.store
+            .get()
+            .await
+            .map_err(|e| TapError::unavailable(format!("the job store is not reachable: {e}")))
     }
 
     /// Resolves when the process is shutting down (for requests that block).
@@ -129,7 +139,7 @@ pub fn new_id() -> String {
 }
 
 /// Start the listener, the workers and the maintenance tasks.
-pub async fn start(state: &Arc<AppState>, pg: tokio_postgres::Config) -> Result<(), DbError> {
+pub async fn start(state: &Arc<Service>, pg: tokio_postgres::Config) -> Result<(), DbError> {
     let jobs = &state.jobs;
     {
         let client = jobs
@@ -165,7 +175,7 @@ pub async fn start(state: &Arc<AppState>, pg: tokio_postgres::Config) -> Result<
 }
 
 /// Stop taking jobs, cancel the running ones, and record them as ended by the shutdown.
-pub async fn stop(state: &AppState) {
+pub async fn stop(state: &Service) {
     let jobs = &state.jobs;
     let _ = jobs.shutdown.send(true);
     jobs.hub.stop_all();

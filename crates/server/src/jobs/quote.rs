@@ -13,8 +13,8 @@ use std::time::Duration;
 use uws::UtcTime;
 
 use crate::exec::{guarded, limited};
-use crate::http::params::Params;
-use crate::http::AppState;
+use crate::tap::Params;
+use crate::tap::Service;
 
 /// The longest planning may take before the job goes without a quote.
 const PLAN_TIMEOUT: Duration = Duration::from_secs(1);
@@ -23,7 +23,7 @@ const PLAN_TIMEOUT: Duration = Duration::from_secs(1);
 const SECONDS_PER_COST_UNIT: f64 = 1.0e-5;
 
 /// The quote for a job with these parameters, asked at `now`.
-pub async fn quote(state: &AppState, params: &[(String, String)], now: UtcTime) -> Option<UtcTime> {
+pub async fn quote(state: &Service, params: &[(String, String)], now: UtcTime) -> Option<UtcTime> {
     let cost = plan_cost(state, params).await?;
     let secs = (cost * SECONDS_PER_COST_UNIT).clamp(0.0, 1.0e9);
     let ms = Duration::from_secs_f64(secs).as_millis();
@@ -34,14 +34,10 @@ pub async fn quote(state: &AppState, params: &[(String, String)], now: UtcTime) 
 }
 
 /// The planner's total cost of the job's query, as it would run (with its row limit).
-async fn plan_cost(state: &AppState, params: &[(String, String)]) -> Option<f64> {
+async fn plan_cost(state: &Service, params: &[(String, String)]) -> Option<f64> {
     let params = Params::from_pairs(params.to_vec());
-    let qr = crate::http::sync::query_request(state, &params).ok()?;
-    let translation = {
-        let served = state.served();
-        adql::translate(&qr.query, &served.adql, &state.udfs).ok()?
-    };
-    let client = state.jobs.store.get().await.ok()?;
+    let (qr, translation) = crate::tap::pipeline::translate_only(state, &params).ok()?;
+    let client = state.jobs.connection().await.ok()?;
     // The same guard rails as the query itself: read-only, as the query role, time-limited.
     let mut setup = guarded(PLAN_TIMEOUT, state.query_role.as_deref());
     setup.push_str(" SET LOCAL lock_timeout = 50;");

@@ -324,19 +324,40 @@ pub struct Claimed {
     pub params: Vec<(String, String)>,
 }
 
+/// The phase changes the service makes itself, each checked against `uws`'s transition table
+/// by a test ([`tests::server_transitions_follow_the_uws_table`]); the statements below are
+/// written from these constants, so SQL and table cannot disagree.
+pub(crate) mod server_change {
+    use uws::Phase;
+
+    /// A worker claims a queued job.
+    pub const CLAIM: (Phase, Phase) = (Phase::Queued, Phase::Executing);
+    /// The job's result is stored.
+    pub const COMPLETE: (Phase, Phase) = (Phase::Executing, Phase::Completed);
+    /// The job failed, or its process died under it.
+    pub const FAIL: (Phase, Phase) = (Phase::Executing, Phase::Error);
+    /// A dead process's job is queued again (`jobs.requeue_on_crash`).
+    pub const REQUEUE: (Phase, Phase) = (Phase::Executing, Phase::Queued);
+
+    /// All of them, for the test that checks them against the table.
+    #[cfg(test)]
+    pub const ALL: [(Phase, Phase); 4] = [CLAIM, COMPLETE, FAIL, REQUEUE];
+}
+
 /// Take the oldest QUEUED job for `process` (EXECUTING from now on). `SKIP LOCKED` lets
 /// several workers and processes claim at once without ever taking the same job twice.
 pub async fn claim(client: &Client, process: &str) -> Result<Option<Claimed>, DbError> {
+    let (from, to) = server_change::CLAIM;
+    let sql = format!(
+        "UPDATE tapir.jobs SET phase = '{to}', start_time = clock_timestamp(), \
+             runs = runs + 1, process_id = $1 \
+         WHERE job_id = (SELECT job_id FROM tapir.jobs WHERE phase = '{from}' \
+                         ORDER BY queued_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
+           AND phase = '{from}' \
+         RETURNING job_id, execution_duration, param_names, param_values"
+    );
     let row = client
-        .query_opt(
-            "UPDATE tapir.jobs SET phase = 'EXECUTING', start_time = clock_timestamp(), \
-                 runs = runs + 1, process_id = $1 \
-             WHERE job_id = (SELECT job_id FROM tapir.jobs WHERE phase = 'QUEUED' \
-                             ORDER BY queued_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
-               AND phase = 'QUEUED' \
-             RETURNING job_id, execution_duration, param_names, param_values",
-            &[&process],
-        )
+        .query_opt(&sql, &[&process])
         .await
         .map_err(DbError::query("cannot claim a queued job"))?;
     let Some(r) = row else { return Ok(None) };
@@ -360,12 +381,15 @@ pub enum Finish<'a> {
 pub async fn finish(client: &Client, id: &str, process: &str, how: Finish<'_>) -> Result<bool, DbError> {
     let n = match how {
         Finish::Completed(r) => {
+            let (from, to) = server_change::COMPLETE;
             client
                 .execute(
-                    "UPDATE tapir.jobs SET phase = 'COMPLETED', end_time = clock_timestamp(), \
-                         result_file = $3, result_mime = $4, result_rows = $5, result_bytes = $6, \
-                         result_overflow = $7 \
-                     WHERE job_id = $1 AND process_id = $2 AND phase = 'EXECUTING'",
+                    &format!(
+                        "UPDATE tapir.jobs SET phase = '{to}', end_time = clock_timestamp(), \
+                             result_file = $3, result_mime = $4, result_rows = $5, \
+                             result_bytes = $6, result_overflow = $7 \
+                         WHERE job_id = $1 AND process_id = $2 AND phase = '{from}'"
+                    ),
                     &[
                         &id,
                         &process,
@@ -379,11 +403,14 @@ pub async fn finish(client: &Client, id: &str, process: &str, how: Finish<'_>) -
                 .await
         }
         Finish::Error(message) => {
+            let (from, to) = server_change::FAIL;
             client
                 .execute(
-                    "UPDATE tapir.jobs SET phase = 'ERROR', end_time = clock_timestamp(), \
-                         error_message = $3 \
-                     WHERE job_id = $1 AND process_id = $2 AND phase = 'EXECUTING'",
+                    &format!(
+                        "UPDATE tapir.jobs SET phase = '{to}', end_time = clock_timestamp(), \
+                             error_message = $3 \
+                         WHERE job_id = $1 AND process_id = $2 AND phase = '{from}'"
+                    ),
                     &[&id, &process, &message],
                 )
                 .await
@@ -414,12 +441,21 @@ pub async fn heartbeat(client: &Client, process: &str) -> Result<(), DbError> {
 /// The statement that ends the EXECUTING jobs `which` selects, whose process is gone or going:
 /// queued again with `requeue`, else ERROR with [`STOPPED`]. Returns their process ids.
 fn end_orphans(requeue: bool, which: &str) -> String {
-    let set = if requeue {
-        "phase = 'QUEUED', queued_at = clock_timestamp(), process_id = NULL, start_time = NULL".to_string()
+    let ((from, to), rest) = if requeue {
+        (
+            server_change::REQUEUE,
+            "queued_at = clock_timestamp(), process_id = NULL, start_time = NULL".to_string(),
+        )
     } else {
-        format!("phase = 'ERROR', end_time = clock_timestamp(), error_message = '{STOPPED}'")
+        (
+            server_change::FAIL,
+            format!("end_time = clock_timestamp(), error_message = '{STOPPED}'"),
+        )
     };
-    format!("UPDATE tapir.jobs SET {set} WHERE phase = 'EXECUTING' AND {which} RETURNING process_id")
+    format!(
+        "UPDATE tapir.jobs SET phase = '{to}', {rest} WHERE phase = '{from}' AND {which} \
+         RETURNING process_id"
+    )
 }
 
 /// The `application_name` of the connections a process runs jobs' queries on.
@@ -694,6 +730,22 @@ pub async fn delete_many(client: &Client, ids: &[&str]) -> Result<Vec<String>, D
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn server_transitions_follow_the_uws_table() {
+        for (from, to) in server_change::ALL {
+            assert!(
+                from.can_become(to, uws::Actor::Server),
+                "the store changes {from} to {to}, which uws does not allow the server"
+            );
+        }
+        // And the statements say what the constants say.
+        let claim = "phase = 'EXECUTING'";
+        assert!(end_orphans(true, "true").starts_with("UPDATE tapir.jobs SET phase = 'QUEUED', "));
+        assert!(end_orphans(false, "true").contains("SET phase = 'ERROR', "));
+        assert!(end_orphans(false, "true").contains(&format!("WHERE {claim} AND true")));
+    }
+
     use super::*;
     use uws::{Direction, NameFilter, SortColumn, SortKey};
 

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use tokio_postgres::Client;
 
 use crate::db::DbError;
-use crate::http::params::FilePart;
+use crate::tap::FilePart;
 
 /// Store (or replace) file parts of a job.
 pub async fn save(client: &Client, job: &str, parts: &[FilePart]) -> Result<(), DbError> {

@@ -13,16 +13,17 @@ use super::store::{self, Claimed, Finish, StoredResult};
 use super::uploads;
 use super::{part_path, remove_quietly};
 use crate::exec::file::{run_to_file, FileOutcome};
-use crate::exec::{Outcome, Progress, QueryRun};
-use crate::http::params::Params;
-use crate::http::AppState;
+use crate::exec::{Outcome, Progress};
+use crate::tap::pipeline;
+use crate::tap::Params;
+use crate::tap::Service;
 use crate::upload;
 
 /// How often an idle worker looks for work even without a notification.
 const POLL: Duration = Duration::from_secs(2);
 
 /// Run jobs until the process shuts down.
-pub async fn run(state: Arc<AppState>, n: usize) {
+pub async fn run(state: Arc<Service>, n: usize) {
     let jobs = &state.jobs;
     let mut shutdown = jobs.shutting_down();
     loop {
@@ -63,7 +64,7 @@ enum Ended {
     Stopped,
 }
 
-async fn run_job(state: &Arc<AppState>, job: Claimed) {
+async fn run_job(state: &Arc<Service>, job: Claimed) {
     let jobs = &state.jobs;
     let started = Instant::now();
     jobs.hub.started(&job.id);
@@ -104,7 +105,7 @@ async fn run_job(state: &Arc<AppState>, job: Claimed) {
 }
 
 /// The stored files of the job's inline uploads, as the file parts of its parameters.
-async fn with_stored_files(state: &AppState, job: &Claimed, params: &mut Params) -> Result<(), String> {
+async fn with_stored_files(state: &Service, job: &Claimed, params: &mut Params) -> Result<(), String> {
     let inline = params
         .all("UPLOAD")
         .any(|u| u.to_ascii_lowercase().contains("param:"));
@@ -136,7 +137,7 @@ const PROGRESS_INTERVAL: Duration = Duration::from_millis(500);
 
 /// Copy the progress of a running job into the store until aborted: one small UPDATE per
 /// interval at most, none while nothing changes.
-fn report_progress(state: Arc<AppState>, id: String, progress: Arc<Progress>) -> tokio::task::JoinHandle<()> {
+fn report_progress(state: Arc<Service>, id: String, progress: Arc<Progress>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(PROGRESS_INTERVAL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -159,25 +160,21 @@ fn report_progress(state: Arc<AppState>, id: String, progress: Arc<Progress>) ->
     })
 }
 
-async fn execute(state: &Arc<AppState>, job: &Claimed) -> Ended {
+async fn execute(state: &Arc<Service>, job: &Claimed) -> Ended {
     let jobs = &state.jobs;
     let mut params = Params::from_pairs(job.params.clone());
-    let qr = match crate::http::sync::query_request(state, &params) {
-        Ok(q) => q,
-        Err(e) => return Ended::Error(e.message),
-    };
+    // A request that cannot run ends here, before its stored files are read.
+    if let Err(e) = crate::tap::query_request(state, &params) {
+        return Ended::Error(e.message);
+    }
     if let Err(message) = with_stored_files(state, job, &mut params).await {
         return Ended::Error(message);
     }
-    let limits = upload::Limits::async_job(state);
-    let uploads = match upload::prepare(state, &params, &qr.query, limits).await {
-        Ok(u) => u,
+    let prepared = match pipeline::prepare(state, &params, upload::Limits::async_job(state)).await {
+        Ok(p) => p,
         Err(e) => return Ended::Error(e.message),
     };
-    let translation = match upload::translate(&qr.query, &state.served().adql, &uploads, &state.udfs) {
-        Ok(t) => t,
-        Err(e) => return Ended::Error(format!("ADQL {e}")),
-    };
+    let qr = &prepared.request;
     let client = match jobs.query_pool.get().await {
         Ok(c) => c,
         Err(e) => return Ended::Error(format!("no database connection available: {e}")),
@@ -185,31 +182,18 @@ async fn execute(state: &Arc<AppState>, job: &Claimed) -> Ended {
     if !jobs.hub.executing(&job.id, client.cancel_token()) {
         return Ended::Stopped;
     }
-    if !uploads.is_empty() {
-        if let Err(message) = upload::load(&client, &uploads, state.query_role.as_deref()).await {
-            return failed(jobs.hub.stopped(&job.id), message);
-        }
+    if let Err(message) = prepared.load_uploads(state, &client).await {
+        return failed(jobs.hub.stopped(&job.id), message);
     }
-    let notes = upload::Ready::notes(&uploads);
     let part = part_path(&jobs.results_dir, &job.id);
     let progress = Arc::new(Progress::default());
-    let run = QueryRun {
-        sql: &translation.sql,
-        columns: &translation.columns,
-        maxrec: qr.maxrec,
-        timeout: Duration::from_secs(job.execution_duration.max(1)),
-        role: state.query_role.as_deref(),
-        adql: &qr.query,
-        notes: &notes,
-        progress: Some(&progress),
-    };
+    let timeout = Duration::from_secs(job.execution_duration.max(1));
+    let run = prepared.run(state, timeout, Some(&progress));
     let mut writer = qr.format.writer();
     let reporter = report_progress(Arc::clone(state), job.id.clone(), Arc::clone(&progress));
     let ran = run_to_file(&client, &run, writer.as_mut(), &part, true).await;
     reporter.abort();
-    if !uploads.is_empty() {
-        upload::unload(&client).await;
-    }
+    prepared.unload_uploads(&client).await;
     drop(client);
     let stopped = || jobs.hub.stopped(&job.id);
     match ran {

@@ -14,52 +14,52 @@ mod gunzip;
 mod names;
 mod spec;
 
-use std::sync::Arc;
-
-use axum::http::StatusCode;
 use bytes::Bytes;
 use futures_util::SinkExt;
 use tokio_postgres::Client;
 use votable::{SqlType, UploadTable};
 
-use crate::http::error::TapError;
-use crate::http::params::Params;
-use crate::http::AppState;
+use crate::tap::Params;
+use crate::tap::Service;
+use crate::tap::{ErrorKind, TapError};
 use spec::Source;
 
-/// Why an upload was refused, with the status it deserves.
+/// Why an upload was refused, with the kind of error it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UploadError {
-    pub status: StatusCode,
+    pub kind: ErrorKind,
     pub message: String,
 }
 
 impl UploadError {
-    pub fn bad(message: impl Into<String>) -> Self {
+    fn of(kind: ErrorKind, message: impl Into<String>) -> Self {
         UploadError {
-            status: StatusCode::BAD_REQUEST,
+            kind,
             message: message.into(),
         }
+    }
+
+    pub fn bad(message: impl Into<String>) -> Self {
+        Self::of(ErrorKind::BadRequest, message)
     }
 
     pub fn too_large(message: impl Into<String>) -> Self {
-        UploadError {
-            status: StatusCode::PAYLOAD_TOO_LARGE,
-            message: message.into(),
-        }
+        Self::of(ErrorKind::TooLarge, message)
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
-        UploadError {
-            status: StatusCode::FORBIDDEN,
-            message: message.into(),
-        }
+        Self::of(ErrorKind::Forbidden, message)
+    }
+
+    /// The job store (earlier results, stored files) cannot be reached: not the user's doing.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::of(ErrorKind::Unavailable, message)
     }
 }
 
 impl From<UploadError> for TapError {
     fn from(e: UploadError) -> Self {
-        TapError::new(e.status, e.message)
+        TapError::new(e.kind, e.message)
     }
 }
 
@@ -71,7 +71,7 @@ pub struct Limits {
 }
 
 impl Limits {
-    pub fn sync(state: &AppState) -> Limits {
+    pub fn sync(state: &Service) -> Limits {
         let l = &state.config.limits;
         Limits {
             max_bytes: l.upload_max_bytes,
@@ -79,7 +79,7 @@ impl Limits {
         }
     }
 
-    pub fn async_job(state: &AppState) -> Limits {
+    pub fn async_job(state: &Service) -> Limits {
         let l = &state.config.limits;
         Limits {
             max_bytes: l.async_upload_max_bytes,
@@ -197,7 +197,7 @@ fn quote(name: &str) -> String {
 /// Read every upload `params` names (UPLOAD, with `param:` parts among `params`' file parts),
 /// and every `JOB_UPLOAD.JOB<id>` the query mentions.
 pub async fn prepare(
-    state: &Arc<AppState>,
+    state: &Service,
     params: &Params,
     adql: &str,
     limits: Limits,
@@ -314,7 +314,7 @@ async fn parse(
 
 /// The job id when `url` is the result of one of our own jobs: read from the result store
 /// instead of over HTTP.
-fn own_result(state: &AppState, url: &str) -> Option<String> {
+fn own_result(state: &Service, url: &str) -> Option<String> {
     let rest = url.strip_prefix(&format!("{}/async/", state.base_url))?;
     let id = rest.strip_suffix("/results/result")?;
     uws::looks_like_job_id(id).then(|| id.to_string())
@@ -339,16 +339,15 @@ fn job_upload_refs(adql: &str) -> Vec<String> {
 }
 
 /// The result file of a COMPLETED job, if it is a table we can read (VOTable or CSV).
-async fn result_of(state: &AppState, id: &str) -> Result<Bytes, UploadError> {
+async fn result_of(state: &Service, id: &str) -> Result<Bytes, UploadError> {
     let client = state
         .jobs
-        .store
-        .get()
+        .connection()
         .await
-        .map_err(|e| UploadError::bad(format!("the job store is not reachable: {e}")))?;
+        .map_err(|e| UploadError::unavailable(e.message))?;
     let job = crate::jobs::store::get(&client, id)
         .await
-        .map_err(|e| UploadError::bad(e.to_string()))?
+        .map_err(|e| UploadError::unavailable(format!("the job store cannot be read: {e}")))?
         .ok_or_else(|| UploadError::bad(format!("there is no job '{id}' to read as a table")))?;
     drop(client);
     let result = match (job.phase, &job.result) {

@@ -1,0 +1,118 @@
+//! The one error of the TAP layer: what went wrong, for whom, in words the user can act on.
+//!
+//! The kind says whose fault it is and what the client should do; the HTTP layer maps kinds to
+//! status codes in one place (`http::error`). The user's mistakes are refusals (bad request,
+//! forbidden, not found, too large); a database or job store that cannot be reached is
+//! `Unavailable` (503), never blamed on the user; `TooMany` asks the client to come back later.
+
+use crate::db::DbError;
+
+/// Whose fault, and what the client can do about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The request is wrong: parameters, the query, an upload.
+    BadRequest,
+    /// The request is right but not allowed now (a PENDING-only change of a running job).
+    Forbidden,
+    /// No such job, table or resource.
+    NotFound,
+    /// The resource exists but not for this method (a job created by GET when that is off).
+    MethodNotAllowed,
+    /// A body, upload or result over a limit.
+    TooLarge,
+    /// Busy: the client should retry after [`TapError::retry_after`] seconds.
+    TooMany,
+    /// The database or job store cannot be reached: our problem, maybe passing.
+    Unavailable,
+    /// A failure of ours.
+    Internal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TapError {
+    pub kind: ErrorKind,
+    pub message: String,
+    /// Seconds for a `Retry-After` header (answers that expect a retry).
+    pub retry_after: Option<u64>,
+}
+
+impl TapError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        TapError {
+            kind,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// The client's mistake: bad parameters, a bad query.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::BadRequest, message)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Forbidden, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::NotFound, message)
+    }
+
+    pub fn too_large(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::TooLarge, message)
+    }
+
+    /// Too much at once (the sync connections are all busy, the job queue is full): the
+    /// client is told when to come back, which pyvo turns into `DALRateLimitError`.
+    pub fn too_many(message: impl Into<String>, retry_after_secs: u64) -> Self {
+        TapError {
+            retry_after: Some(retry_after_secs),
+            ..Self::new(ErrorKind::TooMany, message)
+        }
+    }
+
+    /// Our failure: logged in full, reported to the client in general terms.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Internal, message)
+    }
+
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Unavailable, message)
+    }
+
+    /// Whether the fault is ours (logged as an error) rather than the client's.
+    pub fn is_ours(&self) -> bool {
+        matches!(self.kind, ErrorKind::Unavailable | ErrorKind::Internal)
+    }
+}
+
+impl std::fmt::Display for TapError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<adql::AdqlError> for TapError {
+    fn from(e: adql::AdqlError) -> Self {
+        TapError::bad_request(format!("ADQL {e}"))
+    }
+}
+
+/// A failed statement of ours (the job store, the catalogue): a connection that is down is the
+/// database being unavailable; anything else is an internal failure. Never the user's fault.
+impl From<DbError> for TapError {
+    fn from(e: DbError) -> Self {
+        if e.is_connection() {
+            TapError::unavailable(format!("the database is not reachable: {e}"))
+        } else {
+            TapError::internal(e.to_string())
+        }
+    }
+}
+
+/// No pooled connection: the database is down or every connection is taken for too long.
+impl From<deadpool_postgres::PoolError> for TapError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        TapError::unavailable(format!("no database connection available: {e}"))
+    }
+}

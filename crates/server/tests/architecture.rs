@@ -1,0 +1,42 @@
+//! The layering `docs/architecture.md` promises, checked on the sources: the TAP layer, the job
+//! system, uploads and query execution never reach up into the HTTP layer (issue 11), so a rule
+//! for every query lives below both front doors.
+
+use std::path::Path;
+
+/// Every `.rs` file under `dir`, with its text.
+fn sources(dir: &Path) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("readable source directory") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("readable source");
+                found.push((path.display().to_string(), text));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn lower_layers_do_not_import_http() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut checked = 0;
+    for layer in ["tap", "jobs", "upload", "exec", "db"] {
+        for (file, text) in sources(&src.join(layer)) {
+            checked += 1;
+            for (n, line) in text.lines().enumerate() {
+                assert!(
+                    !line.contains("crate::http") && !line.contains("super::http"),
+                    "{file}:{}: the {layer} layer imports the HTTP layer: {line}",
+                    n + 1
+                );
+            }
+        }
+    }
+    assert!(checked > 20, "the layers were found ({checked} files)");
+}
