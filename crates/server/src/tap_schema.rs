@@ -63,7 +63,7 @@ pub fn adql_name(name: &str) -> std::borrow::Cow<'_, str> {
     if regular && !adql::is_reserved_word(name) {
         std::borrow::Cow::Borrowed(name)
     } else {
-        std::borrow::Cow::Owned(format!("\"{}\"", name.replace('"', "\"\"")))
+        std::borrow::Cow::Owned(crate::db::quote_ident(name))
     }
 }
 

@@ -12,7 +12,8 @@ use std::time::Instant;
 use tokio_postgres::Client;
 
 use super::catalogue::{self, col, Col, SchemaDef, TableDef, INDEXED, KEY, NOT_NULL, PRINCIPAL};
-use super::migrate::{finish, quote_ident, LOCK_LOAD};
+use super::migrate::{finish, LOCK_LOAD};
+use super::quote_ident;
 use super::DbError;
 
 pub(crate) static BENCH: SchemaDef = SchemaDef {

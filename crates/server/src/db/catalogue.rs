@@ -4,7 +4,8 @@
 
 use tokio_postgres::Client;
 
-use super::migrate::{quote_ident, quote_literal};
+use super::migrate::quote_literal;
+use super::quote_ident;
 use super::{DbError, QUERY_ROLE};
 
 /// Column flags.

@@ -8,7 +8,7 @@
 use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
-use super::{describe, pgsphere, read, DbError, QUERY_ROLE};
+use super::{describe, pgsphere, quote_ident, read, DbError, QUERY_ROLE};
 
 /// Every migration: version, name, SQL. Append only; never edit an applied file.
 const MIGRATIONS: &[(i32, &str, &str)] = &[
@@ -320,11 +320,6 @@ async fn published_schemas(client: &Client) -> Result<Vec<String>, DbError> {
         }
     }
     Ok(out)
-}
-
-/// Quote an SQL identifier ("" escapes a quote).
-pub(crate) fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// Quote an SQL string literal.

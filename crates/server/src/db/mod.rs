@@ -73,6 +73,12 @@ impl DbError {
     }
 }
 
+/// Quote an SQL identifier (a doubled `"` stands for one): the one way Tapir writes a name it
+/// did not choose itself (a schema, a table, a column, a role) into a statement.
+pub(crate) fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
 /// PostgreSQL's own words for an error: message, detail and hint for server errors, the
 /// whole cause chain for connection errors (tokio-postgres' `Display` says only "db error").
 pub(crate) fn describe(e: &tokio_postgres::Error) -> String {

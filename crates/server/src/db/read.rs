@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use tokio_postgres::Client;
 
-use super::migrate::quote_ident;
+use super::quote_ident;
 use super::DbError;
 use crate::tap_schema::{ColumnInfo, KeyInfo, SchemaInfo, TableInfo, TapSchema};
 

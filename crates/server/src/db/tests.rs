@@ -221,7 +221,7 @@ fn socket_paths_stay_short() {
 fn quoting() {
     assert_eq!(conninfo_quote("/a b/it's"), "'/a b/it\\'s'");
     assert_eq!(shell_quote("it's"), "'it'\\''s'");
-    assert_eq!(migrate::quote_ident("a\"b"), "\"a\"\"b\"");
+    assert_eq!(super::quote_ident("a\"b"), "\"a\"\"b\"");
 }
 
 #[test]

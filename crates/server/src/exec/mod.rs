@@ -140,7 +140,7 @@ pub(crate) fn guarded(timeout: Duration, role: Option<&str>) -> String {
         timeout.as_millis().max(1)
     );
     if let Some(role) = role {
-        setup.push_str(&format!(" SET LOCAL ROLE \"{}\";", role.replace('"', "\"\"")));
+        setup.push_str(&format!(" SET LOCAL ROLE {};", crate::db::quote_ident(role)));
     }
     setup
 }

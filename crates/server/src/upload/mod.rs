@@ -19,6 +19,7 @@ use futures_util::SinkExt;
 use tokio_postgres::Client;
 use votable::{SqlType, UploadTable};
 
+use crate::db::quote_ident;
 use crate::tap::Params;
 use crate::tap::Service;
 use crate::tap::{ErrorKind, TapError};
@@ -188,10 +189,6 @@ fn adql_type(t: SqlType) -> adql::AdqlType {
         | SqlType::DoubleArray
         | SqlType::BooleanArray => A::Unknown,
     }
-}
-
-fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// Read every upload `params` names (UPLOAD, with `param:` parts among `params`' file parts),
@@ -396,7 +393,7 @@ fn catalog(served: &adql::MemoryCatalog, ready: &[Ready]) -> adql::MemoryCatalog
             })
             .collect();
         let mut table = adql::Table::new(Some(r.schema), &r.name, columns);
-        table.physical = Some(format!("pg_temp.{}", quote(&r.temp)));
+        table.physical = Some(format!("pg_temp.{}", quote_ident(&r.temp)));
         tables.push(table);
     }
     adql::MemoryCatalog::new(tables)
@@ -419,12 +416,12 @@ async fn load_all(client: &Client, ready: &[Ready], role: Option<&str>) -> Resul
             .columns
             .iter()
             .zip(&r.columns)
-            .map(|(c, name)| format!("{} {}", quote(name), pg_type(c.sql_type)))
+            .map(|(c, name)| format!("{} {}", quote_ident(name), pg_type(c.sql_type)))
             .collect();
-        let table = quote(&r.temp);
+        let table = quote_ident(&r.temp);
         let mut ddl = format!("CREATE TEMP TABLE {table} ({})", cols.join(", "));
         if let Some(role) = role {
-            ddl.push_str(&format!("; GRANT SELECT ON {table} TO {}", quote(role)));
+            ddl.push_str(&format!("; GRANT SELECT ON {table} TO {}", quote_ident(role)));
         }
         client.batch_execute(&ddl).await.map_err(|e| {
             format!(
