@@ -37,9 +37,17 @@ pub async fn read_params(req: Request, max_upload: u64) -> Result<Params, TapErr
     let limit = usize::try_from(max_upload)
         .unwrap_or(usize::MAX)
         .saturating_add(1 << 20);
-    let body = axum::body::to_bytes(req.into_body(), limit)
-        .await
-        .map_err(|_| TapError::too_large(format!("the request body is larger than {limit} bytes")))?;
+    let body = axum::body::to_bytes(req.into_body(), limit).await.map_err(|e| {
+        // Only a body over the limit is 413; a connection that broke or a malformed chunked
+        // body is the request's fault too, but not its size's.
+        let too_large =
+            std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+        if too_large {
+            TapError::too_large(format!("the request body is larger than {limit} bytes"))
+        } else {
+            TapError::bad_request(format!("the request body could not be read: {e}"))
+        }
+    })?;
     if body.is_empty() {
         return Ok(params);
     }

@@ -42,6 +42,14 @@ impl Params {
     /// different value is an error.
     pub fn push(&mut self, name: &str, value: String) -> Result<(), TapError> {
         let key = name.trim().to_ascii_uppercase();
+        // PostgreSQL text cannot hold NUL: refused here, where the user can be told which
+        // parameter, rather than by the database as a failure of ours.
+        if key.contains('\0') || value.contains('\0') {
+            let shown: String = key.chars().filter(|c| !c.is_control()).take(40).collect();
+            return Err(TapError::bad_request(format!(
+                "parameter {shown} contains a NUL character (%00), which no TAP parameter may hold"
+            )));
+        }
         if SINGLE_VALUED.contains(&key.as_str()) {
             if let Some((_, old)) = self.pairs.iter().find(|(k, _)| *k == key) {
                 if *old == value {
