@@ -96,6 +96,11 @@ pub struct LimitsConfig {
     /// Seconds a synchronous query waits for a free connection before it is answered 429
     /// with Retry-After.
     pub sync_queue_wait_secs: u64,
+    /// `work_mem` of one user query, in kB (per sort or hash node).
+    pub query_work_mem_kb: u64,
+    /// `join_collapse_limit`/`from_collapse_limit` of user queries: bounds planning of many-join
+    /// queries (the written join order is kept past this many relations).
+    pub planner_collapse_limit: u32,
     /// Bytes the uploads of one synchronous query may have (also bounds the request body).
     pub upload_max_bytes: u64,
     /// Rows the uploads of one synchronous query may have, all tables together.
@@ -242,6 +247,8 @@ impl Default for LimitsConfig {
             maxrec_hard: 10_000_000,
             sync_timeout_secs: 600,
             sync_queue_wait_secs: 10,
+            query_work_mem_kb: 65_536,
+            planner_collapse_limit: 8,
             upload_max_bytes: 100 * 1024 * 1024,
             upload_max_rows: 1_000_000,
             async_upload_max_bytes: 500 * 1024 * 1024,
@@ -362,6 +369,8 @@ impl Config {
                 "TAPIR_LIMITS_MAXREC_HARD" => l.maxrec_hard = num(name, &v)?,
                 "TAPIR_LIMITS_SYNC_TIMEOUT_SECS" => l.sync_timeout_secs = num(name, &v)?,
                 "TAPIR_LIMITS_SYNC_QUEUE_WAIT_SECS" => l.sync_queue_wait_secs = num(name, &v)?,
+                "TAPIR_LIMITS_QUERY_WORK_MEM_KB" => l.query_work_mem_kb = num(name, &v)?,
+                "TAPIR_LIMITS_PLANNER_COLLAPSE_LIMIT" => l.planner_collapse_limit = num(name, &v)?,
                 "TAPIR_LIMITS_UPLOAD_MAX_BYTES" => l.upload_max_bytes = num(name, &v)?,
                 "TAPIR_JOBS_WORKERS" => j.workers = num(name, &v)?,
                 "TAPIR_JOBS_DURATION_DEFAULT_SECS" => j.duration_default_secs = num(name, &v)?,
@@ -460,6 +469,8 @@ pub const ENV_KEYS: &[&str] = &[
     "TAPIR_LIMITS_MAXREC_HARD",
     "TAPIR_LIMITS_SYNC_TIMEOUT_SECS",
     "TAPIR_LIMITS_SYNC_QUEUE_WAIT_SECS",
+    "TAPIR_LIMITS_QUERY_WORK_MEM_KB",
+    "TAPIR_LIMITS_PLANNER_COLLAPSE_LIMIT",
     "TAPIR_LIMITS_UPLOAD_MAX_BYTES",
     "TAPIR_LIMITS_UPLOAD_MAX_ROWS",
     "TAPIR_LIMITS_ASYNC_UPLOAD_MAX_BYTES",

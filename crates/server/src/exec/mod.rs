@@ -39,6 +39,8 @@ pub struct QueryRun<'a> {
     pub notes: &'a [(String, String)],
     /// Where an async job's progress is kept up to date (None for /sync).
     pub progress: Option<&'a Progress>,
+    /// Planner and memory bounds.
+    pub bounds: QueryBounds,
 }
 
 /// How far a running query has got: rows encoded and bytes of result so far. The row loop
@@ -132,12 +134,40 @@ pub fn describe(e: &tokio_postgres::Error, timeout: Duration) -> QueryError {
     }
 }
 
+/// What one user query may use of the database besides time: planner and memory bounds,
+/// from `[limits]` (`query_work_mem_kb`, `planner_collapse_limit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueryBounds {
+    /// `work_mem` per sort or hash, in kB.
+    pub work_mem_kb: u64,
+    /// `join_collapse_limit` and `from_collapse_limit`: past this many relations the planner
+    /// keeps the written join order instead of searching every order, which bounds planning
+    /// time and memory for queries with many joins.
+    pub collapse_limit: u32,
+}
+
+impl QueryBounds {
+    pub fn of(limits: &crate::config::LimitsConfig) -> QueryBounds {
+        QueryBounds {
+            work_mem_kb: limits.query_work_mem_kb.max(64),
+            collapse_limit: limits.planner_collapse_limit.clamp(1, 64),
+        }
+    }
+}
+
 /// The statements that open the transaction every user query (and every EXPLAIN of one) runs
-/// in: read-only, with `statement_timeout`, as the query role when there is one.
-pub(crate) fn guarded(timeout: Duration, role: Option<&str>) -> String {
+/// in: read-only, with `statement_timeout` and the [`QueryBounds`], as the query role when
+/// there is one. Every setting is `SET LOCAL`: it ends with the transaction, so a pooled
+/// connection goes back as it was.
+pub(crate) fn guarded(timeout: Duration, role: Option<&str>, bounds: QueryBounds) -> String {
     let mut setup = format!(
-        "BEGIN TRANSACTION READ ONLY; SET LOCAL statement_timeout = {};",
-        timeout.as_millis().max(1)
+        "BEGIN TRANSACTION READ ONLY; SET LOCAL statement_timeout = {}; \
+         SET LOCAL work_mem = {}; SET LOCAL join_collapse_limit = {}; \
+         SET LOCAL from_collapse_limit = {};",
+        timeout.as_millis().max(1),
+        bounds.work_mem_kb,
+        bounds.collapse_limit,
+        bounds.collapse_limit
     );
     if let Some(role) = role {
         setup.push_str(&format!(" SET LOCAL ROLE {};", crate::db::quote_ident(role)));
@@ -167,7 +197,7 @@ pub async fn run<S: Sink>(
         Outcome::Rejected
     };
 
-    if let Err(e) = client.batch_execute(&guarded(q.timeout, q.role)).await {
+    if let Err(e) = client.batch_execute(&guarded(q.timeout, q.role, q.bounds)).await {
         let _ = client.batch_execute("ROLLBACK").await;
         return reject(describe(&e, q.timeout));
     }
@@ -398,5 +428,42 @@ async fn fail<S: Sink>(
 async fn cancel(client: &Client) {
     if let Err(e) = client.cancel_token().cancel_query(NoTls).await {
         tracing::warn!("could not cancel a query whose client went away: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_guard_rails_of_every_query() {
+        let bounds = QueryBounds {
+            work_mem_kb: 65_536,
+            collapse_limit: 8,
+        };
+        let sql = guarded(Duration::from_secs(600), Some("tapir_query"), bounds);
+        assert!(sql.starts_with("BEGIN TRANSACTION READ ONLY;"), "{sql}");
+        for part in [
+            "SET LOCAL statement_timeout = 600000;",
+            "SET LOCAL work_mem = 65536;",
+            "SET LOCAL join_collapse_limit = 8;",
+            "SET LOCAL from_collapse_limit = 8;",
+            "SET LOCAL ROLE \"tapir_query\";",
+        ] {
+            assert!(sql.contains(part), "{part} in {sql}");
+        }
+        let unbounded = crate::config::LimitsConfig {
+            query_work_mem_kb: 0,
+            planner_collapse_limit: 1000,
+            ..crate::config::LimitsConfig::default()
+        };
+        assert_eq!(
+            QueryBounds::of(&unbounded),
+            QueryBounds {
+                work_mem_kb: 64,
+                collapse_limit: 64
+            },
+            "configured values are kept within what PostgreSQL accepts"
+        );
     }
 }

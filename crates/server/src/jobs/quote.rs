@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use uws::UtcTime;
 
-use crate::exec::{guarded, limited};
+use crate::exec::{guarded, limited, QueryBounds};
 use crate::tap::Params;
 use crate::tap::Service;
 
@@ -39,7 +39,11 @@ async fn plan_cost(state: &Service, params: &[(String, String)]) -> Option<f64> 
     let (qr, translation) = crate::tap::pipeline::translate_only(state, &params).ok()?;
     let client = state.jobs.connection().await.ok()?;
     // The same guard rails as the query itself: read-only, as the query role, time-limited.
-    let mut setup = guarded(PLAN_TIMEOUT, state.query_role.as_deref());
+    let mut setup = guarded(
+        PLAN_TIMEOUT,
+        state.query_role.as_deref(),
+        QueryBounds::of(&state.config.limits),
+    );
     setup.push_str(" SET LOCAL lock_timeout = 50;");
     if client.batch_execute(&setup).await.is_err() {
         let _ = client.batch_execute("ROLLBACK").await;

@@ -87,6 +87,7 @@ impl Prepared {
             adql: &self.request.query,
             notes: &self.notes,
             progress,
+            bounds: crate::exec::QueryBounds::of(&service.config.limits),
         }
     }
 }
