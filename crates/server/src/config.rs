@@ -168,6 +168,9 @@ pub struct JobsConfig {
     /// Where result files live; empty: `data_dir/results`. Processes that share a job store
     /// must share this directory too.
     pub results_dir: PathBuf,
+    /// Jobs one job list (`GET /async`, ESA's `/jobs/async`) shows at most, newest first:
+    /// the answer stays bounded however many jobs the store holds.
+    pub list_max: u64,
     /// Jobs waiting in QUEUED at most: a request that would queue one more is answered 429
     /// with Retry-After instead of growing the queue without bound.
     pub queue_max: u64,
@@ -190,6 +193,7 @@ impl Default for JobsConfig {
             requeue_on_crash: false,
             results_dir: PathBuf::new(),
             queue_max: 1000,
+            list_max: 1000,
             create_by_get: true,
         }
     }
@@ -392,6 +396,7 @@ impl Config {
                 "TAPIR_JOBS_RESULTS_DIR" => j.results_dir = PathBuf::from(v),
                 "TAPIR_JOBS_CREATE_BY_GET" => j.create_by_get = flag(name, &v)?,
                 "TAPIR_JOBS_QUEUE_MAX" => j.queue_max = num(name, &v)?,
+                "TAPIR_JOBS_LIST_MAX" => j.list_max = num(name, &v)?,
                 "TAPIR_SERVICE_TITLE" => m.title = v,
                 "TAPIR_SERVICE_DESCRIPTION" => m.description = v,
                 "TAPIR_SERVICE_PUBLISHER" => m.publisher = v,
@@ -492,6 +497,7 @@ pub const ENV_KEYS: &[&str] = &[
     "TAPIR_JOBS_RESULTS_DIR",
     "TAPIR_JOBS_CREATE_BY_GET",
     "TAPIR_JOBS_QUEUE_MAX",
+    "TAPIR_JOBS_LIST_MAX",
     "TAPIR_SERVICE_TITLE",
     "TAPIR_SERVICE_DESCRIPTION",
     "TAPIR_SERVICE_PUBLISHER",

@@ -79,3 +79,74 @@ fn nul_bytes_and_broken_bodies_are_the_users_mistakes() {
         "broken chunked body: {status_line:?}"
     );
 }
+
+/// Bounded answers and bodies: parameter values over their caps are 413; a job list shows at
+/// most `jobs.list_max` jobs however many exist (and honours a smaller LAST/limit); routes that
+/// take no uploads refuse bodies past 64 KiB.
+#[test]
+fn lists_values_and_bodies_are_bounded() {
+    let Some(s) = start_with(&[("TAPIR_JOBS_LIST_MAX", "3")], None) else {
+        return;
+    };
+    let long_runid = format!(
+        "LANG=ADQL&QUERY=SELECT%20TOP%201%20id%20FROM%20bench.objects&RUNID={}",
+        "r".repeat(5000)
+    );
+    let r = curl(&s, &[&format!("{}/async", s.base), "--data", &long_runid]);
+    assert_refused(
+        &r,
+        413,
+        "parameter RUNID has 5000 bytes; this service takes at most 4096",
+        "RUNID",
+    );
+    for i in 0..5 {
+        let r = curl(
+            &s,
+            &[
+                &format!("{}/async", s.base),
+                "--data",
+                &format!("LANG=ADQL&QUERY=SELECT%20TOP%201%20id%20FROM%20bench.objects&RUNID=list-{i}"),
+            ],
+        );
+        assert_eq!(r.status, 303, "{}", r.text());
+    }
+    let listed = common::get(&s, "/async").text();
+    assert_eq!(listed.matches("<uws:jobref").count(), 3, "{listed}");
+    assert!(
+        listed.contains("list-4") && !listed.contains("list-1"),
+        "the newest: {listed}"
+    );
+    assert_eq!(
+        common::get(&s, "/async?LAST=2")
+            .text()
+            .matches("<uws:jobref")
+            .count(),
+        2
+    );
+    let searched = common::get(&s, "/jobs/async").text();
+    assert_eq!(searched.matches("<uws:jobId>").count(), 3, "{searched}");
+    assert_eq!(
+        common::get(&s, "/jobs/async?limit=100")
+            .text()
+            .matches("<uws:jobId>")
+            .count(),
+        3
+    );
+
+    let job = curl(
+        &s,
+        &[
+            &format!("{}/async", s.base),
+            "--data",
+            "LANG=ADQL&QUERY=SELECT%20TOP%201%20id%20FROM%20bench.objects",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{redirect_url}",
+        ],
+    );
+    let job = String::from_utf8_lossy(&job.body).to_string();
+    let big = format!("PHASE=RUN&X={}", "x".repeat(70 * 1024));
+    let r = curl(&s, &[&format!("{job}/phase"), "--data", &big]);
+    assert_refused(&r, 413, "larger than 65536 bytes", "a big body to /phase");
+}

@@ -14,7 +14,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use super::sync::read_params;
+use super::sync::read_form;
 use crate::jobs::store::{self, Found};
 use crate::tap::Params;
 use crate::tap::Service;
@@ -28,7 +28,7 @@ pub async fn jobs(
     Path(list): Path<String>,
     req: Request,
 ) -> Result<Response, TapError> {
-    let params = read_params(req, state.config.limits.upload_max_bytes).await?;
+    let params = read_form(req).await?;
     search(&state, &list, params).await
 }
 
@@ -38,7 +38,7 @@ pub async fn jobs_by_parameter(
     State(state): State<Arc<Service>>,
     req: Request,
 ) -> Result<Response, TapError> {
-    let mut params = read_params(req, state.config.limits.upload_max_bytes).await?;
+    let mut params = read_form(req).await?;
     let Some(list) = params.take("list") else {
         return Err(TapError::bad_request(format!(
             "name the job list: {base}/jobs?list=async (or {base}/jobs/async)",
@@ -61,7 +61,10 @@ async fn search(state: &Service, list: &str, params: Params) -> Result<Response,
         }
     };
     let pairs = params.pairs().iter().map(|(k, v)| (k.as_str(), v.as_str()));
-    let search = uws::JobSearch::from_params(pairs).map_err(|e| TapError::bad_request(e.to_string()))?;
+    let mut search = uws::JobSearch::from_params(pairs).map_err(|e| TapError::bad_request(e.to_string()))?;
+    // One page at most jobs.list_max jobs, whatever `limit` says (or when it says nothing).
+    let cap = state.config.jobs.list_max;
+    search.limit = Some(search.limit.map_or(cap, |n| n.min(cap)));
     let found = if is_async {
         let client = state.jobs.connection().await?;
         store::search(&client, &search).await?
@@ -90,7 +93,7 @@ fn write_found(state: &Service, found: &Found, metadata_only: bool, out: &mut St
 /// (the only status TapPlus's `remove_jobs` accepts) with the count and the ids deleted. Ids
 /// that name no job are ignored, as ESA does, so that removing a list twice is harmless.
 pub async fn delete_jobs(State(state): State<Arc<Service>>, req: Request) -> Result<Response, TapError> {
-    let params = read_params(req, state.config.limits.upload_max_bytes).await?;
+    let params = read_form(req).await?;
     if params.get("JOB_IDS").is_none() {
         return Err(TapError::bad_request(
             "JOB_IDS is missing: give the ids of the jobs to delete, separated by commas",

@@ -17,7 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::sync::{broadcast, mpsc};
 use uws::{Action, Phase, UtcTime};
 
-use super::sync::{read_params, ChunkStream};
+use super::sync::{read_form, read_params, ChunkStream};
 use crate::jobs::hub::Event;
 use crate::jobs::store::{self, Job};
 use crate::tap::Params;
@@ -100,7 +100,10 @@ pub async fn list(State(state): State<Arc<Service>>, req: Request) -> Result<Res
     let filter = uws::JobFilter::from_params(params.pairs().iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .map_err(|e| TapError::bad_request(e.to_string()))?;
     let client = state.jobs.connection().await?;
-    let jobs = store::list(&client, &filter.listed_phases(), filter.after, filter.last).await?;
+    // However many jobs there are, one answer lists at most jobs.list_max of them (the newest).
+    let cap = state.config.jobs.list_max;
+    let last = Some(filter.last.map_or(cap, |n| n.min(cap)));
+    let jobs = store::list(&client, &filter.listed_phases(), filter.after, last).await?;
     let mut out = String::with_capacity(200 + jobs.len() * 200);
     uws::job_list_start(&mut out);
     for j in &jobs {
@@ -515,7 +518,7 @@ pub async fn phase_post(
     req: Request,
 ) -> Result<Response, TapError> {
     let accept = req.headers().clone();
-    let params = params_of(&state, req).await?;
+    let params = read_form(req).await?;
     let value = required(&params, "PHASE", "; it takes RUN or ABORT")?;
     let action = Action::parse(value)
         .ok_or_else(|| TapError::bad_request(format!("PHASE={value} is not RUN or ABORT")))?;
@@ -591,7 +594,7 @@ pub async fn duration_post(
     req: Request,
 ) -> Result<Response, TapError> {
     let accept = req.headers().clone();
-    let params = params_of(&state, req).await?;
+    let params = read_form(req).await?;
     let secs = parse_duration(required(&params, "EXECUTIONDURATION", "")?)?;
     let client = state.jobs.connection().await?;
     apply_duration(&state, &client, &id, secs).await?;
@@ -627,7 +630,7 @@ pub async fn destruction_post(
     req: Request,
 ) -> Result<Response, TapError> {
     let accept = req.headers().clone();
-    let params = params_of(&state, req).await?;
+    let params = read_form(req).await?;
     let asked = parse_instant("DESTRUCTION", required(&params, "DESTRUCTION", "")?)?;
     let client = state.jobs.connection().await?;
     apply_destruction(&state, &client, &id, asked).await?;

@@ -7,7 +7,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use super::sync::read_params;
+use super::sync::read_form;
 use crate::tap::Service;
 use crate::tap::TapError;
 use crate::vosi::{self, TablesRequest};
@@ -59,15 +59,12 @@ fn list(v: &str) -> Vec<String> {
         .collect()
 }
 
-/// A `/tables` request carries a few short parameters: a body larger than this is refused.
-const TABLES_BODY_LIMIT: u64 = 64 * 1024;
-
 /// `/tables` with VOSI `detail` and the ESA TAP+ `tables`, `schemas`, `only_tables`,
 /// `only_schemas`, by GET or (as the Gaia archive's curl lines send it) POST, in the query
 /// string or a form body; the TAP+ parameters follow seed 002 §3.10's priorities
 /// ([`TablesRequest::prioritised`]).
 pub async fn tables(State(state): State<Arc<Service>>, req: Request) -> Result<Response, TapError> {
-    let params = read_params(req, TABLES_BODY_LIMIT).await?;
+    let params = read_form(req).await?;
     let mut req = TablesRequest::default();
     for (k, v) in params.pairs() {
         match k.to_ascii_lowercase().as_str() {

@@ -21,9 +21,24 @@ use crate::upload;
 /// Chunks in flight between the query task and the HTTP body: back-pressure beyond that.
 const CHANNEL_DEPTH: usize = 4;
 
+/// The body of a request that carries no uploads (a phase change, a job search, `/tables`):
+/// a form, never more than this.
+pub const FORM_LIMIT: u64 = 64 * 1024;
+
+/// Parameters of a request that takes no files: the query string and a small form body.
+pub async fn read_form(req: Request) -> Result<Params, TapError> {
+    read_within(req, 0, FORM_LIMIT).await
+}
+
 /// Read every parameter of a request: the query string, then a urlencoded or multipart body.
 /// `max_upload` bounds the file parts (inline uploads); the body may have 1 MiB more.
 pub async fn read_params(req: Request, max_upload: u64) -> Result<Params, TapError> {
+    read_within(req, max_upload, 1 << 20).await
+}
+
+/// Parameters with file parts up to `max_upload` bytes in a body of at most `max_upload +
+/// slack` bytes.
+async fn read_within(req: Request, max_upload: u64, slack: u64) -> Result<Params, TapError> {
     let mut params = Params::default();
     if let Some(q) = req.uri().query() {
         params.add_urlencoded(q.as_bytes())?;
@@ -34,9 +49,7 @@ pub async fn read_params(req: Request, max_upload: u64) -> Result<Params, TapErr
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let limit = usize::try_from(max_upload)
-        .unwrap_or(usize::MAX)
-        .saturating_add(1 << 20);
+    let limit = usize::try_from(max_upload.saturating_add(slack)).unwrap_or(usize::MAX);
     let body = axum::body::to_bytes(req.into_body(), limit).await.map_err(|e| {
         // Only a body over the limit is 413; a connection that broke or a malformed chunked
         // body is the request's fault too, but not its size's.

@@ -21,6 +21,31 @@ const SINGLE_VALUED: &[&str] = &[
     "REQUEST",
 ];
 
+/// The longest QUERY accepted (ADQL text; the parser has its own bounds on what is inside).
+const MAX_QUERY_BYTES: usize = 1 << 20;
+
+/// The longest value of a parameter that names or describes (RUNID, JOBNAME, ...) or selects
+/// (LANG, FORMAT, MAXREC, PHASE, ...): every job document and job list repeats these, so a
+/// megabyte RUNID would make every listing huge.
+const MAX_SHORT_BYTES: usize = 4096;
+
+/// Parameters held to [`MAX_SHORT_BYTES`].
+const SHORT: &[&str] = &[
+    "LANG",
+    "REQUEST",
+    "FORMAT",
+    "RESPONSEFORMAT",
+    "MAXREC",
+    "RUNID",
+    "JOBNAME",
+    "JOBDESCRIPTION",
+    "PHASE",
+    "ACTION",
+    "EXECUTIONDURATION",
+    "DESTRUCTION",
+    "VERSION",
+];
+
 /// A file part of a multipart body: the content of an inline upload (`UPLOAD=t,param:NAME`,
 /// UP-03).
 #[derive(Debug, Clone)]
@@ -48,6 +73,17 @@ impl Params {
             let shown: String = key.chars().filter(|c| !c.is_control()).take(40).collect();
             return Err(TapError::bad_request(format!(
                 "parameter {shown} contains a NUL character (%00), which no TAP parameter may hold"
+            )));
+        }
+        let cap = if key == "QUERY" {
+            Some(MAX_QUERY_BYTES)
+        } else {
+            SHORT.contains(&key.as_str()).then_some(MAX_SHORT_BYTES)
+        };
+        if let Some(cap) = cap.filter(|cap| value.len() > *cap) {
+            return Err(TapError::too_large(format!(
+                "parameter {key} has {} bytes; this service takes at most {cap}",
+                value.len()
             )));
         }
         if SINGLE_VALUED.contains(&key.as_str()) {

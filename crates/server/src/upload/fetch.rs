@@ -224,17 +224,61 @@ pub fn is_internal(ip: IpAddr) -> bool {
                 || o[0] >= 240
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_internal(IpAddr::V4(v4));
-            }
             let s = v6.segments();
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
+            if v6.is_loopback() || v6.is_unspecified() {
+                return true;
+            }
+            // Forms that carry an IPv4 address a packet may end up at: judged by that address.
+            if embedded_ipv4(v6).iter().any(|v4| is_internal(IpAddr::V4(*v4))) {
+                return true;
+            }
+            v6.is_multicast()
                 || (s[0] & 0xfe00) == 0xfc00 // unique local
                 || (s[0] & 0xffc0) == 0xfe80 // link local
+                || (s[0] & 0xffc0) == 0xfec0 // site local (deprecated, still routed internally)
+                || (s[0] == 0x0064 && s[1] == 0xff9b && s[2] == 0x0001) // 64:ff9b:1::/48, local NAT64
+                || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
         }
     }
+}
+
+/// The IPv4 addresses an IPv6 address stands for: IPv4-mapped `::ffff:a.b.c.d`, IPv4-compatible
+/// `::a.b.c.d`, NAT64 `64:ff9b::a.b.c.d` (RFC 6052), 6to4 `2002:AABB:CCDD::` (RFC 3056), and
+/// Teredo `2001:0::` (RFC 4380: the server's address in bits 32-63, the client's, inverted, in
+/// the last 32). Behind NAT64, `64:ff9b::a9fe:a9fe` reaches 169.254.169.254.
+fn embedded_ipv4(v6: std::net::Ipv6Addr) -> Vec<std::net::Ipv4Addr> {
+    use std::net::Ipv4Addr;
+    let s = v6.segments();
+    let last = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
+    let mut found = Vec::new();
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        found.push(v4);
+    }
+    if s[..6].iter().all(|x| *x == 0) {
+        found.push(last); // IPv4-compatible
+    }
+    if s[0] == 0x0064 && s[1] == 0xff9b && s[2..6].iter().all(|x| *x == 0) {
+        found.push(last); // NAT64 well-known prefix
+    }
+    if s[0] == 0x2002 {
+        found.push(Ipv4Addr::new(
+            (s[1] >> 8) as u8,
+            s[1] as u8,
+            (s[2] >> 8) as u8,
+            s[2] as u8,
+        ));
+    }
+    if s[0] == 0x2001 && s[1] == 0 {
+        found.push(Ipv4Addr::new(
+            (s[2] >> 8) as u8,
+            s[2] as u8,
+            (s[3] >> 8) as u8,
+            s[3] as u8,
+        ));
+        let client = !u32::from(last);
+        found.push(Ipv4Addr::from(client));
+    }
+    found
 }
 
 /// TLS with the Mozilla roots (webpki-roots), so https works without the system's store.
@@ -274,10 +318,29 @@ mod tests {
             "fe80::1",
             "::ffff:10.0.0.1",
             "0.0.0.0",
+            // IPv6 forms that carry an internal IPv4 address (issue 12).
+            "::169.254.169.254",
+            "::127.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b::10.0.0.1",
+            "64:ff9b:1::8.8.8.8",
+            "2002:a9fe:a9fe::1",
+            "2002:c0a8:0101::",
+            "2001:0:a9fe:a9fe::1",
+            "2001:0:4136:e378:8000:63bf:f5ff:fffe", // Teredo client 10.0.0.1, inverted
+            "fec0::1",
+            "2001:db8::1",
         ] {
             assert!(is_internal(a.parse().expect("address")), "{a}");
         }
-        for a in ["8.8.8.8", "193.48.1.1", "2001:4860::8888"] {
+        for a in [
+            "8.8.8.8",
+            "193.48.1.1",
+            "2001:4860::8888",
+            "64:ff9b::808:808",  // NAT64 of 8.8.8.8
+            "2002:0808:0808::1", // 6to4 of 8.8.8.8
+            "::ffff:8.8.8.8",
+        ] {
             assert!(!is_internal(a.parse().expect("address")), "{a}");
         }
     }
