@@ -32,6 +32,11 @@ pub struct ServerConfig {
     pub base_path: String,
     /// Tapir's own files: the embedded PostgreSQL cluster, result files.
     pub data_dir: PathBuf,
+    /// Connections served at once; more are closed as they come.
+    pub max_connections: usize,
+    /// Seconds a connection has to send a request's headers once it may (the first request,
+    /// or the next on a kept-alive connection): closes slowloris and idle connections.
+    pub header_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -227,6 +232,8 @@ impl Default for ServerConfig {
             public_url: String::new(),
             base_path: "/tap".into(),
             data_dir: PathBuf::from("data"),
+            max_connections: 1024,
+            header_timeout_secs: 30,
         }
     }
 }
@@ -357,6 +364,8 @@ impl Config {
                 "TAPIR_SERVER_PUBLIC_URL" => s.public_url = v,
                 "TAPIR_SERVER_BASE_PATH" => s.base_path = v,
                 "TAPIR_SERVER_DATA_DIR" => s.data_dir = PathBuf::from(v),
+                "TAPIR_SERVER_MAX_CONNECTIONS" => s.max_connections = num(name, &v)?,
+                "TAPIR_SERVER_HEADER_TIMEOUT_SECS" => s.header_timeout_secs = num(name, &v)?,
                 "TAPIR_DATABASE_URL" => d.url = v,
                 "TAPIR_DATABASE_SYNC_POOL" => d.sync_pool = num(name, &v)?,
                 "TAPIR_DATABASE_ASYNC_POOL" => d.async_pool = num(name, &v)?,
@@ -464,6 +473,8 @@ pub const ENV_KEYS: &[&str] = &[
     "TAPIR_SERVER_PUBLIC_URL",
     "TAPIR_SERVER_BASE_PATH",
     "TAPIR_SERVER_DATA_DIR",
+    "TAPIR_SERVER_MAX_CONNECTIONS",
+    "TAPIR_SERVER_HEADER_TIMEOUT_SECS",
     "TAPIR_DATABASE_URL",
     "TAPIR_DATABASE_SYNC_POOL",
     "TAPIR_DATABASE_ASYNC_POOL",

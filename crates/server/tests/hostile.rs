@@ -150,3 +150,84 @@ fn lists_values_and_bodies_are_bounded() {
     let r = curl(&s, &[&format!("{job}/phase"), "--data", &big]);
     assert_refused(&r, 413, "larger than 65536 bytes", "a big body to /phase");
 }
+
+/// Slow clients cannot hold connections: a request whose headers never finish is closed after
+/// `server.header_timeout_secs`; past `server.max_connections` new connections are closed at
+/// once; a body announced larger than the limit is refused before any of it is read.
+#[test]
+fn slow_clients_are_cut_off() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::{Duration, Instant};
+
+    let env = [
+        ("TAPIR_SERVER_HEADER_TIMEOUT_SECS", "2"),
+        ("TAPIR_SERVER_MAX_CONNECTIONS", "4"),
+    ];
+    let Some(s) = start_with(&env, None) else {
+        return;
+    };
+    let addr = s
+        .base
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .expect("host:port")
+        .to_string();
+    let path = format!("/{}", s.base.splitn(4, '/').nth(3).unwrap_or("tap"));
+    let open = || {
+        let mut c = TcpStream::connect(&addr).expect("connects");
+        c.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        c.write_all(format!("GET {path}/availability HTTP/1.1\r\nHost: x\r\n").as_bytes())
+            .expect("writes");
+        c
+    };
+    // Slowloris: the headers never end.
+    let t0 = Instant::now();
+    let mut held: Vec<TcpStream> = (0..4).map(|_| open()).collect();
+    std::thread::sleep(Duration::from_millis(300));
+    // The fifth connection is over the cap: closed without an answer.
+    let mut fifth = TcpStream::connect(&addr).expect("connects");
+    fifth
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let _ = fifth.write_all(format!("GET {path}/availability HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes());
+    let mut buf = [0u8; 256];
+    let n = fifth.read(&mut buf).unwrap_or(0);
+    assert_eq!(n, 0, "over the cap: {:?}", String::from_utf8_lossy(&buf[..n]));
+    for c in &mut held {
+        let mut out = Vec::new();
+        let _ = c.read_to_end(&mut out);
+        let text = String::from_utf8_lossy(&out);
+        assert!(out.is_empty() || text.starts_with("HTTP/1.1 408"), "{text}");
+    }
+    let took = t0.elapsed();
+    eprintln!("slowloris connections closed after {took:?} (header timeout 2 s)");
+    assert!(
+        took >= Duration::from_millis(1900) && took < Duration::from_secs(6),
+        "{took:?}"
+    );
+    assert_eq!(
+        common::get(&s, "/availability").status,
+        200,
+        "served again once they are gone"
+    );
+
+    // A body announced at 150 MiB to /sync (limit 100 MiB + 1 MiB) is refused at once.
+    let t0 = Instant::now();
+    let mut c = TcpStream::connect(&addr).expect("connects");
+    c.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    c.write_all(
+        format!(
+            "POST {path}/sync HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 157286400\r\n\r\nQUERY="
+        )
+        .as_bytes(),
+    )
+    .expect("writes");
+    let n = c.read(&mut buf).unwrap_or(0);
+    let answer = String::from_utf8_lossy(&buf[..n]);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+}

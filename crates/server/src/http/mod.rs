@@ -7,6 +7,7 @@
 pub mod error;
 mod esa;
 mod jobs;
+mod listen;
 mod resources;
 pub(crate) mod sync;
 
@@ -17,7 +18,6 @@ use anyhow::Context;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, Uri};
 use axum::routing::{get, post};
-use axum::serve::ListenerExt;
 use axum::Router;
 use tower::Layer;
 use tower_http::compression::CompressionLayer;
@@ -160,29 +160,19 @@ async fn serve_with(config: &Config, database: &Database) -> anyhow::Result<()> 
     let app = tower::util::MapRequestLayer::new(normalize_path).layer(router(Arc::clone(&state)));
     let listener = tokio::net::TcpListener::bind(&config.server.bind)
         .await
-        .with_context(|| format!("cannot listen on {}", config.server.bind))?
-        // Headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm
-        // and the client's delayed ACK hold small responses back for 40 ms.
-        .tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::warn!("cannot set TCP_NODELAY: {e}");
-            }
-        });
+        .with_context(|| format!("cannot listen on {}", config.server.bind))?;
     tracing::info!(
         "Tapir serves {} (listening on {})",
         state.base_url,
         config.server.bind
     );
     let stopping = Arc::clone(&state);
-    let served = axum::serve(listener, axum::ServiceExt::<Request>::into_make_service(app))
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            // Blocked WAITs return and running jobs are cancelled, so in-flight requests end.
-            crate::jobs::stop(&stopping).await;
-        })
-        .await
-        .context("the HTTP server failed");
-    served?;
+    listen::serve(listener, app, &config.server, async move {
+        shutdown_signal().await;
+        // Blocked WAITs return and running jobs are cancelled, so in-flight requests end.
+        crate::jobs::stop(&stopping).await;
+    })
+    .await;
     tracing::info!("shut down");
     Ok(())
 }

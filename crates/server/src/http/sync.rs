@@ -49,18 +49,18 @@ async fn read_within(req: Request, max_upload: u64, slack: u64) -> Result<Params
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let limit = usize::try_from(max_upload.saturating_add(slack)).unwrap_or(usize::MAX);
-    let body = axum::body::to_bytes(req.into_body(), limit).await.map_err(|e| {
-        // Only a body over the limit is 413; a connection that broke or a malformed chunked
-        // body is the request's fault too, but not its size's.
-        let too_large =
-            std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-        if too_large {
-            TapError::too_large(format!("the request body is larger than {limit} bytes"))
-        } else {
-            TapError::bad_request(format!("the request body could not be read: {e}"))
-        }
-    })?;
+    let limit = max_upload.saturating_add(slack);
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if announced.is_some_and(|n| n > limit) {
+        return Err(TapError::too_large(format!(
+            "the request body is larger than {limit} bytes"
+        )));
+    }
+    let body = read_body(req.into_body(), limit, announced.unwrap_or(limit)).await?;
     if body.is_empty() {
         return Ok(params);
     }
@@ -70,6 +70,50 @@ async fn read_within(req: Request, max_upload: u64, slack: u64) -> Result<Params
         params.add_urlencoded(&body)?;
     }
     Ok(params)
+}
+
+/// A body that sends nothing for this long is abandoned (408).
+const BODY_IDLE: Duration = Duration::from_secs(30);
+
+/// The slowest a body may arrive on the whole, past [`BODY_IDLE`] of grace: a client that
+/// announces a large body and trickles it cannot hold the request for ever.
+const BODY_MIN_RATE: u64 = 16 * 1024;
+
+/// Read a body of at most `limit` bytes, frame by frame: 413 past the limit, 408 when a
+/// frame does not come within [`BODY_IDLE`] or the whole takes longer than its size allows at
+/// [`BODY_MIN_RATE`], 400 when the transfer breaks.
+async fn read_body(body: Body, limit: u64, expected: u64) -> Result<Bytes, TapError> {
+    use http_body_util::BodyExt;
+    let deadline = tokio::time::Instant::now() + BODY_IDLE + Duration::from_secs(expected / BODY_MIN_RATE);
+    let mut body = body;
+    let mut collected = bytes::BytesMut::new();
+    loop {
+        let wait = BODY_IDLE.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
+        let frame = match tokio::time::timeout(wait, body.frame()).await {
+            Err(_) => {
+                return Err(TapError::new(
+                    crate::tap::ErrorKind::Timeout,
+                    "the request body did not arrive in time",
+                ))
+            }
+            Ok(None) => break,
+            Ok(Some(Err(e))) => {
+                return Err(TapError::bad_request(format!(
+                    "the request body could not be read: {e}"
+                )))
+            }
+            Ok(Some(Ok(frame))) => frame,
+        };
+        if let Ok(data) = frame.into_data() {
+            if collected.len() as u64 + data.len() as u64 > limit {
+                return Err(TapError::too_large(format!(
+                    "the request body is larger than {limit} bytes"
+                )));
+            }
+            collected.extend_from_slice(&data);
+        }
+    }
+    Ok(collected.freeze())
 }
 
 /// The receiving end as a body stream. Unlike `stream::unfold` it may be polled again after

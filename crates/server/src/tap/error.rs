@@ -20,6 +20,8 @@ pub enum ErrorKind {
     MethodNotAllowed,
     /// A body, upload or result over a limit.
     TooLarge,
+    /// The client did not send its request in time (a body that stalls).
+    Timeout,
     /// Busy: the client should retry after [`TapError::retry_after`] seconds.
     TooMany,
     /// The database or job store cannot be reached: our problem, maybe passing.
