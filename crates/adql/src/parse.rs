@@ -5,7 +5,7 @@
 //! rejects the rest, with a message that says what the user probably wanted.
 
 use sqlparser::ast::{
-    BinaryOperator, CastKind, CeilFloorKind, DataType, DateTimeField, Distinct, Expr, Function, FunctionArg,
+    BinaryOperator, CastKind, CeilFloorKind, DateTimeField, Distinct, Expr, Function, FunctionArg,
     FunctionArgExpr, FunctionArgumentList, FunctionArguments, GroupByExpr, Ident, Join, JoinConstraint,
     JoinOperator, LimitClause, ObjectName, ObjectNamePart, OffsetRows, OrderByKind, Query, Select,
     SelectFlavor, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, SetOperator, SetQuantifier, Spanned,
@@ -657,7 +657,7 @@ impl Allow {
                 if format.is_some() {
                     return Err(no("CAST ... FORMAT").at(eat(e)));
                 }
-                cast_target(data_type).map_err(|m| AdqlError::unsupported(m).at(eat(e)))?;
+                crate::types::cast_target(data_type).map_err(|m| AdqlError::unsupported(m).at(eat(e)))?;
                 self.expr(expr)
             }
             Expr::Ceil { expr, field } | Expr::Floor { expr, field } => match field {
@@ -784,38 +784,6 @@ fn truncate_text(s: &str) -> String {
     } else {
         s.to_string()
     }
-}
-
-/// CAST targets ADQL 2.1 allows (AQ-14), as the checker's type.
-pub(crate) fn cast_target(dt: &DataType) -> Result<crate::types::AdqlType, String> {
-    use crate::types::AdqlType as T;
-    use sqlparser::ast::{CharacterLength, ExactNumberInfo, TimezoneInfo};
-    let len = |l: &Option<CharacterLength>| match l {
-        Some(CharacterLength::IntegerLength { length, .. }) => {
-            Ok(Some(u32::try_from(*length).unwrap_or(u32::MAX)))
-        }
-        None => Ok(None),
-        Some(CharacterLength::Max) => Err("VARCHAR(MAX) is not ADQL".to_string()),
-    };
-    Ok(match dt {
-        DataType::SmallInt(None) => T::SmallInt,
-        DataType::Integer(None) | DataType::Int(None) => T::Integer,
-        DataType::BigInt(None) => T::BigInt,
-        DataType::Real => T::Real,
-        DataType::DoublePrecision | DataType::Double(ExactNumberInfo::None) => T::Double,
-        DataType::Char(l) | DataType::Character(l) => T::Char(len(l)?.or(Some(1))),
-        DataType::Varchar(l) | DataType::CharacterVarying(l) => T::VarChar(len(l)?),
-        DataType::Timestamp(None, TimezoneInfo::None) => T::Timestamp,
-        DataType::Custom(name, mods) if mods.is_empty() && name.0.len() == 1 => {
-            match name.to_string().to_ascii_uppercase().as_str() {
-                "POINT" => T::Point,
-                "CIRCLE" => T::Circle,
-                "POLYGON" => T::Polygon,
-                other => return Err(format!("CAST to {other} is not ADQL")),
-            }
-        }
-        other => return Err(format!("CAST to {other} is not ADQL")),
-    })
 }
 
 #[cfg(test)]
