@@ -758,6 +758,15 @@ impl Allow {
     /// c ...` is as deep as it is long), from the leftmost operand on, so that the first error
     /// in reading order is the one reported.
     fn binary_chain(&mut self, e: &Expr) -> Result<Shape, AdqlError> {
+        // Most operators stand alone (`a = 1`): no list for those.
+        if let Expr::BinaryOp { left, op, right } = e {
+            if !matches!(left.as_ref(), Expr::BinaryOp { .. }) {
+                let l = self.expr(left)?;
+                binary_operator_allowed(op).map_err(|m| m.at(eat(right)))?;
+                let r = self.expr(right)?;
+                return grammar::binary(op, l, left, r, right);
+            }
+        }
         let mut spine: Vec<(&Expr, &BinaryOperator, &Expr)> = Vec::new();
         let mut cur = e;
         while let Expr::BinaryOp { left, op, right } = cur {
