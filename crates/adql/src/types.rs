@@ -179,6 +179,38 @@ impl AdqlType {
     }
 }
 
+/// CAST targets ADQL 2.1 allows (AQ-14), as the checker's type.
+pub(crate) fn cast_target(dt: &sqlparser::ast::DataType) -> Result<AdqlType, String> {
+    use sqlparser::ast::{CharacterLength, DataType, ExactNumberInfo, TimezoneInfo};
+    use AdqlType as T;
+    let len = |l: &Option<CharacterLength>| match l {
+        Some(CharacterLength::IntegerLength { length, .. }) => {
+            Ok(Some(u32::try_from(*length).unwrap_or(u32::MAX)))
+        }
+        None => Ok(None),
+        Some(CharacterLength::Max) => Err("VARCHAR(MAX) is not ADQL".to_string()),
+    };
+    Ok(match dt {
+        DataType::SmallInt(None) => T::SmallInt,
+        DataType::Integer(None) | DataType::Int(None) => T::Integer,
+        DataType::BigInt(None) => T::BigInt,
+        DataType::Real => T::Real,
+        DataType::DoublePrecision | DataType::Double(ExactNumberInfo::None) => T::Double,
+        DataType::Char(l) | DataType::Character(l) => T::Char(len(l)?.or(Some(1))),
+        DataType::Varchar(l) | DataType::CharacterVarying(l) => T::VarChar(len(l)?),
+        DataType::Timestamp(None, TimezoneInfo::None) => T::Timestamp,
+        DataType::Custom(name, mods) if mods.is_empty() && name.0.len() == 1 => {
+            match name.to_string().to_ascii_uppercase().as_str() {
+                "POINT" => T::Point,
+                "CIRCLE" => T::Circle,
+                "POLYGON" => T::Polygon,
+                other => return Err(format!("CAST to {other} is not ADQL")),
+            }
+        }
+        other => return Err(format!("CAST to {other} is not ADQL")),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

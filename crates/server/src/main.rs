@@ -106,7 +106,8 @@ impl ServeArgs {
 
 #[derive(Debug, Subcommand)]
 enum AdqlCommand {
-    /// Check the syntax of a query; prints `ok`, or the error and exits with status 1.
+    /// Check a query against the ADQL 2.1 grammar (no catalogue); prints `ok`, or the error and
+    /// exits with status 1.
     Parse {
         /// The ADQL query; read from standard input when absent or `-`.
         query: Option<String>,

@@ -13,7 +13,8 @@ use crate::catalog_file;
 /// Exit status when the query itself is rejected.
 const REJECTED: u8 = 1;
 
-/// Check the syntax of a query (and the ADQL allow-list), without a catalogue.
+/// Check a query against the ADQL 2.1 grammar (the allow-list, conditions and values, the
+/// arguments of ADQL's functions), without a catalogue.
 pub fn parse(query: Option<String>) -> anyhow::Result<ExitCode> {
     let query = read_query(query)?;
     match adql::parse(&query) {
