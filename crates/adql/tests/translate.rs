@@ -425,6 +425,26 @@ fn boolean_columns_are_values() {
     let e =
         translate("SELECT id = 1 FROM bench.flags", &cat, &UdfRegistry::standard()).expect_err("rejected");
     assert_eq!(e.kind, ErrorKind::Type, "{e}");
+    // A boolean column is filtered by comparing it with 1 or 0 (true, false).
+    let t = translate(
+        "SELECT id FROM bench.flags WHERE ok = 1 OR 0 <> ok",
+        &cat,
+        &UdfRegistry::standard(),
+    )
+    .expect("translates");
+    assert!(
+        t.sql.contains(r#""t1"."ok" = true OR false <> "t1"."ok""#),
+        "{}",
+        t.sql
+    );
+    for refused in [
+        "SELECT id FROM bench.flags WHERE ok = 2",
+        "SELECT id FROM bench.flags WHERE ok > 0",
+        "SELECT id FROM bench.flags WHERE ok = 'true'",
+    ] {
+        let e = translate(refused, &cat, &UdfRegistry::standard()).expect_err(refused);
+        assert_eq!(e.kind, ErrorKind::Type, "{refused}: {e}");
+    }
 }
 
 /// The catalogue plus a table with a column of every kind `||` must decide about.

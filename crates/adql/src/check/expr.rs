@@ -348,9 +348,13 @@ impl Checker<'_> {
                 if let Some(p) = self.distance_comparison(left, op, right)? {
                     return Ok(p);
                 }
-                let l = self.value(left)?;
-                let r = self.value(right)?;
+                let mut l = self.value(left)?;
+                let mut r = self.value(right)?;
                 let ordering = !matches!(op, Eq | NotEq);
+                if !ordering {
+                    flag_literal(&l, &mut r);
+                    flag_literal(&r, &mut l);
+                }
                 let ok = comparable(l.ty, r.ty)
                     && !(ordering
                         && (l.ty.family() == Family::Geometry || r.ty.family() == Family::Geometry));
@@ -642,4 +646,21 @@ fn single_string_literal(f: &Function) -> Option<String> {
         },
         _ => None,
     }
+}
+
+/// `flag = 1`, `flag <> 0`: ADQL has no TRUE or FALSE and a boolean column is no condition on
+/// its own (the 2.1 grammar), so the integer literals 1 and 0 compared with a boolean column
+/// stand for true and false, as the VOTable and TAP_SCHEMA convention of 1/0 flags suggests.
+/// Anything else compared with a boolean stays a type error.
+fn flag_literal(boolean: &Ex, other: &mut Ex) {
+    if boolean.ty != AdqlType::Boolean || is_condition(boolean) || other.ty.family() != Family::Numeric {
+        return;
+    }
+    let value = match other.sql.trim() {
+        "1" => "true",
+        "0" => "false",
+        _ => return,
+    };
+    other.sql = value.to_string();
+    other.ty = AdqlType::Boolean;
 }
