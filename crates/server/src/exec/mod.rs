@@ -160,10 +160,12 @@ impl QueryBounds {
 /// there is one. Every setting is `SET LOCAL`: it ends with the transaction, so a pooled
 /// connection goes back as it was.
 pub(crate) fn guarded(timeout: Duration, role: Option<&str>, bounds: QueryBounds) -> String {
+    // One statement sets all four (set_config(..., true) is SET LOCAL): each statement costs
+    // a round of parsing and executing in the server, which a one-row lookup notices.
     let mut setup = format!(
-        "BEGIN TRANSACTION READ ONLY; SET LOCAL statement_timeout = {}; \
-         SET LOCAL work_mem = {}; SET LOCAL join_collapse_limit = {}; \
-         SET LOCAL from_collapse_limit = {};",
+        "BEGIN TRANSACTION READ ONLY; SELECT set_config('statement_timeout', '{}', true), \
+         set_config('work_mem', '{}', true), set_config('join_collapse_limit', '{}', true), \
+         set_config('from_collapse_limit', '{}', true);",
         timeout.as_millis().max(1),
         bounds.work_mem_kb,
         bounds.collapse_limit,
@@ -444,10 +446,10 @@ mod tests {
         let sql = guarded(Duration::from_secs(600), Some("tapir_query"), bounds);
         assert!(sql.starts_with("BEGIN TRANSACTION READ ONLY;"), "{sql}");
         for part in [
-            "SET LOCAL statement_timeout = 600000;",
-            "SET LOCAL work_mem = 65536;",
-            "SET LOCAL join_collapse_limit = 8;",
-            "SET LOCAL from_collapse_limit = 8;",
+            "set_config('statement_timeout', '600000', true)",
+            "set_config('work_mem', '65536', true)",
+            "set_config('join_collapse_limit', '8', true)",
+            "set_config('from_collapse_limit', '8', true)",
             "SET LOCAL ROLE \"tapir_query\";",
         ] {
             assert!(sql.contains(part), "{part} in {sql}");
