@@ -231,3 +231,58 @@ fn slow_clients_are_cut_off() {
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
 }
+
+/// Work stops when nobody waits for it: a client that gives up while its sync query is still
+/// working towards its first row has the query cancelled in the database within a second.
+#[test]
+fn a_query_nobody_waits_for_is_cancelled_before_its_first_row() {
+    use std::process::Command;
+    use std::time::{Duration, Instant};
+
+    let Some(s) = start_with(&[], None) else {
+        return;
+    };
+    let active = || {
+        common::psql(
+        &s,
+        "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%tapir_result%' AND pid <> pg_backend_pid()",
+    )
+    };
+    // Counting 10^8 pairs takes seconds and sends no row until it is done.
+    let slow = "SELECT COUNT(*) AS n FROM bench.objects AS a, bench.objects AS b WHERE a.ra > b.ra";
+    let mut client = Command::new("curl")
+        .args(["-sS", "-o", "/dev/null", &format!("{}/sync", s.base)])
+        .args(["-d", "LANG=ADQL", "--data-urlencode", &format!("QUERY={slow}")])
+        .spawn()
+        .expect("curl runs");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while active() != "1" {
+        assert!(Instant::now() < deadline, "the query never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = client.kill();
+    let _ = client.wait();
+    let gone_at = Instant::now();
+    while active() != "0" {
+        assert!(
+            gone_at.elapsed() < Duration::from_secs(1),
+            "the abandoned query still runs"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    eprintln!(
+        "abandoned query cancelled {:?} after the client left",
+        gone_at.elapsed()
+    );
+    // The service goes on: the next query gets a clean connection.
+    let r = common::post(
+        &s,
+        "/sync",
+        &[
+            ("LANG", "ADQL"),
+            ("QUERY", "SELECT TOP 1 id FROM bench.objects"),
+            ("FORMAT", "csv"),
+        ],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+}

@@ -207,26 +207,63 @@ async fn run_sync(
     let content_type = qr.format.content_type.clone();
     let content_encoding = qr.format.format.content_encoding();
     let task_state = Arc::clone(state);
+    // Dropped with this handler if the client goes away before the answer begins; sent once
+    // the answer is handed over. Until then the query is ours to cancel.
+    let (waiting, gone) = oneshot::channel::<()>();
     tokio::spawn(async move {
-        if let Err(message) = prepared.load_uploads(&task_state, &client).await {
-            let _ = ready_tx.send(Err(exec::QueryError {
-                user_error: true,
-                message,
-            }));
-            return;
-        }
-        let mut writer = prepared.request.format.writer();
-        let run = prepared.run(&task_state, timeout, None);
-        let outcome = if writer.needs_patch() {
-            spooled(&task_state, &client, &run, writer.as_mut(), tx, ready_tx).await
-        } else {
-            let mut sink = ChannelSink(tx);
-            exec::run(&client, &run, writer.as_mut(), &mut sink, ready_tx).await
+        let cancel = client.cancel_token();
+        let mut work = Box::pin(async {
+            if let Err(message) = prepared.load_uploads(&task_state, &client).await {
+                let _ = ready_tx.send(Err(exec::QueryError {
+                    user_error: true,
+                    message,
+                }));
+                return;
+            }
+            let mut writer = prepared.request.format.writer();
+            let run = prepared.run(&task_state, timeout, None);
+            let outcome = if writer.needs_patch() {
+                spooled(&task_state, &client, &run, writer.as_mut(), tx, ready_tx).await
+            } else {
+                let mut sink = ChannelSink(tx);
+                exec::run(&client, &run, writer.as_mut(), &mut sink, ready_tx).await
+            };
+            prepared.unload_uploads(&client).await;
+            record(&task_state, id, started, &outcome);
+        });
+        // None: the work is done. Some(true): the handler was dropped before the answer began.
+        let waited = tokio::select! {
+            _ = &mut work => None,
+            answer = gone => Some(answer.is_err()),
         };
-        prepared.unload_uploads(&client).await;
-        record(&task_state, id, started, &outcome);
+        let abandoned = waited == Some(true);
+        if abandoned {
+            // The client left while the query was planning, loading or waiting for its first
+            // row: stop it in the database now rather than when it would send its first rows.
+            // A cancel that lands between two statements is lost, so it is repeated until the
+            // work has ended.
+            tracing::info!(request = id, "the client went away before the answer began: cancelling");
+            loop {
+                if let Err(e) = cancel.cancel_query(tokio_postgres::NoTls).await {
+                    tracing::warn!(request = id, "could not cancel an abandoned query: {e}");
+                }
+                if tokio::time::timeout(Duration::from_millis(250), &mut work).await.is_ok() {
+                    break;
+                }
+            }
+        } else if waited.is_some() {
+            (&mut work).await;
+        }
+        drop(work);
+        if abandoned {
+            // A cancel can land on whatever statement the connection runs next: do not hand
+            // this connection to another request.
+            let _ = deadpool_postgres::Object::take(client);
+        }
     });
-    match ready_rx.await {
+    let ready = ready_rx.await;
+    let _ = waiting.send(());
+    match ready {
         Ok(Ok(())) => {
             let mut response = (
                 StatusCode::OK,
