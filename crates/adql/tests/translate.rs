@@ -612,3 +612,28 @@ fn concatenation_refuses_what_has_no_text_form() {
         r#"SELECT 'seen ' || CAST("t1"."seen" AS varchar) AS "expr" FROM "bench"."kinds" AS "t1""#
     );
 }
+
+/// Issue 12: bounds and strictness that protect a public service.
+#[test]
+fn relations_comments_and_catalogue_prefixes() {
+    let cat = catalog();
+    let udfs = UdfRegistry::standard();
+    let join = |n: usize| {
+        let mut q = String::from("SELECT t0.id FROM bench.objects AS t0");
+        for i in 1..n {
+            q.push_str(&format!(" JOIN bench.objects AS t{i} ON t{i}.id = t0.id"));
+        }
+        q
+    };
+    assert!(translate(&join(32), &cat, &udfs).is_ok(), "32 relations are fine");
+    let e = translate(&join(33), &cat, &udfs).expect_err("33 relations");
+    assert_eq!(e.kind, ErrorKind::Unsupported, "{e}");
+    assert!(e.message.contains("more than 32 tables and subqueries"), "{e}");
+    assert!(e.position.is_some(), "{e:?}");
+    let e = translate("SELECT id /* the key */ FROM bench.objects", &cat, &udfs).expect_err("block comment");
+    assert!(e.message.contains("no /* */ comments"), "{e}");
+    assert_eq!(e.position.map(|p| p.column), Some(11), "{e:?}");
+    assert!(translate("SELECT id -- the key\nFROM bench.objects", &cat, &udfs).is_ok());
+    let e = translate("SELECT id FROM pg_catalog.bench.objects", &cat, &udfs).expect_err("catalogue");
+    assert!(e.message.contains("names a catalogue ('pg_catalog')"), "{e}");
+}

@@ -130,6 +130,17 @@ impl<'a> Checker<'a> {
     }
 
     fn table_factor(&mut self, t: &TableFactor) -> Result<String, AdqlError> {
+        if !matches!(t, TableFactor::NestedJoin { .. }) {
+            self.relations += 1;
+            if self.relations > super::MAX_RELATIONS {
+                return Err(AdqlError::unsupported(format!(
+                    "the query reads more than {} tables and subqueries, the limit of this service; \
+                     split it, or join fewer tables at once",
+                    super::MAX_RELATIONS
+                ))
+                .at(pos(t)));
+            }
+        }
         match t {
             TableFactor::Table {
                 name,
@@ -258,7 +269,14 @@ impl<'a> Checker<'a> {
         let (schema, table) = match parts.as_slice() {
             [t] => (None, *t),
             [s, t] => (Some(*s), *t),
-            [_catalog, s, t] => (Some(*s), *t),
+            [catalog, _, _] => {
+                return Err(AdqlError::unsupported(format!(
+                    "'{name}' names a catalogue ('{}'): this service has one, so its tables are \
+                     written schema.table",
+                    catalog.value
+                ))
+                .at(pos(name)))
+            }
             _ => return Err(AdqlError::syntax(format!("'{name}' is not a table name")).at(pos(name))),
         };
         let tables: &'a [Table] = self.catalog.tables();

@@ -14,7 +14,7 @@ mod grammar;
 use sqlparser::ast::{Expr, Query, SetExpr, Spanned, Top, TopQuantity};
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
-use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Whitespace};
 
 use crate::dialect::AdqlDialect;
 use crate::error::{span_pos, AdqlError, Position};
@@ -56,6 +56,7 @@ pub fn parse(adql: &str) -> Result<Parsed, AdqlError> {
         .tokenize_with_location()
         .map_err(|e| parser_error(ParserError::TokenizerError(e.to_string()), adql))?;
     check_size(&tokens)?;
+    check_comments(&tokens)?;
     let mut parser = Parser::new(&dialect)
         .with_recursion_limit(MAX_DEPTH)
         .with_tokens_with_locations(tokens);
@@ -89,6 +90,20 @@ const MAX_LIST_ITEMS: usize = 100_000;
 /// Set operations (UNION, EXCEPT, INTERSECT) in one query at most: sqlparser parses them
 /// recursively.
 const MAX_SET_OPERATIONS: usize = 200;
+
+/// ADQL's only comments are `--` lines (the 2.1 BNF has no `/* */`): a block comment is refused
+/// rather than silently accepted, so a query that works here works on every TAP service.
+fn check_comments(tokens: &[TokenWithSpan]) -> Result<(), AdqlError> {
+    for t in tokens {
+        if let Token::Whitespace(Whitespace::MultiLineComment(_)) = &t.token {
+            return Err(AdqlError::syntax(
+                "ADQL has no /* */ comments; write each comment after -- on its own line",
+            )
+            .at(span_pos(t.span)));
+        }
+    }
+    Ok(())
+}
 
 /// Refuse queries whose size alone would exhaust the stack, before building any tree.
 fn check_size(tokens: &[TokenWithSpan]) -> Result<(), AdqlError> {

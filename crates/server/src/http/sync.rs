@@ -242,12 +242,18 @@ async fn run_sync(
             // row: stop it in the database now rather than when it would send its first rows.
             // A cancel that lands between two statements is lost, so it is repeated until the
             // work has ended.
-            tracing::info!(request = id, "the client went away before the answer began: cancelling");
+            tracing::info!(
+                request = id,
+                "the client went away before the answer began: cancelling"
+            );
             loop {
                 if let Err(e) = cancel.cancel_query(tokio_postgres::NoTls).await {
                     tracing::warn!(request = id, "could not cancel an abandoned query: {e}");
                 }
-                if tokio::time::timeout(Duration::from_millis(250), &mut work).await.is_ok() {
+                if tokio::time::timeout(Duration::from_millis(250), &mut work)
+                    .await
+                    .is_ok()
+                {
                     break;
                 }
             }
