@@ -625,10 +625,10 @@ fn relations_comments_and_catalogue_prefixes() {
         }
         q
     };
-    assert!(translate(&join(32), &cat, &udfs).is_ok(), "32 relations are fine");
-    let e = translate(&join(33), &cat, &udfs).expect_err("33 relations");
+    assert!(translate(&join(16), &cat, &udfs).is_ok(), "16 relations are fine");
+    let e = translate(&join(17), &cat, &udfs).expect_err("17 relations");
     assert_eq!(e.kind, ErrorKind::Unsupported, "{e}");
-    assert!(e.message.contains("more than 32 tables and subqueries"), "{e}");
+    assert!(e.message.contains("more than 16 tables and subqueries"), "{e}");
     assert!(e.position.is_some(), "{e:?}");
     let e = translate("SELECT id /* the key */ FROM bench.objects", &cat, &udfs).expect_err("block comment");
     assert!(e.message.contains("no /* */ comments"), "{e}");
