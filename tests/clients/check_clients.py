@@ -6,25 +6,10 @@ Prints one line per check and 'N passed, N failed' last; exits non-zero on failu
 import os
 import sys
 import tempfile
-import traceback
+
+from harness import check, finish
 
 BASE = sys.argv[1].rstrip("/")
-results = []
-
-
-def check(name):
-    def wrap(fn):
-        try:
-            fn()
-            results.append((name, None))
-            print(f"ok   {name}")
-        except Exception as e:  # noqa: BLE001 - report every failure and go on
-            results.append((name, e))
-            print(f"FAIL {name}: {e!r}")
-            traceback.print_exc(limit=3)
-        return fn
-
-    return wrap
 
 
 import pyvo  # noqa: E402
@@ -545,6 +530,4 @@ def _():
     assert_same_table(tap.launch_job_async(query, output_format="ecsv").get_results(), query)
 
 
-failed = sum(1 for _, e in results if e is not None)
-print(f"{len(results) - failed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

@@ -13,33 +13,18 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 import uuid
+
+from harness import check, finish
 
 BASE = sys.argv[1].rstrip("/")
 TIGHT = sys.argv[2].rstrip("/")
 # TapPlus reads stray result files from the working directory (CLIENTS.md §5.5).
 os.chdir(tempfile.mkdtemp(prefix="tapir-jobs-"))
-results = []
 
 # Streams rows for many seconds: a job that is still running when it is looked at.
 SLOW = "SELECT a.id, b.id AS other FROM bench.objects AS a, bench.objects AS b"
 QUICK = "SELECT TOP 20 id, ra, dec FROM bench.objects ORDER BY id"
-
-
-def check(name):
-    def wrap(fn):
-        try:
-            fn()
-            results.append((name, None))
-            print(f"ok   {name}")
-        except Exception as e:  # noqa: BLE001 - report every failure and go on
-            results.append((name, e))
-            print(f"FAIL {name}: {e!r}")
-            traceback.print_exc(limit=3)
-        return fn
-
-    return wrap
 
 
 import pyvo  # noqa: E402
@@ -180,6 +165,4 @@ def _():
     assert len(svc.run_sync(QUICK)) == 20, "served again once the connection is free"
 
 
-failed = sum(1 for _, e in results if e is not None)
-print(f"{len(results) - failed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

@@ -122,11 +122,27 @@ async fn remove_orphans(
 ) -> Result<(), crate::db::DbError> {
     let ids: Vec<&str> = files.iter().map(|(id, _)| id.as_str()).collect();
     let alive: HashSet<String> = store::existing(client, &ids).await?.into_iter().collect();
+    // A partial result is kept only while its job runs: one left by a process that died is
+    // removed once recovery has ended the job, not at the job's destruction.
+    let has_parts = files.iter().any(|(_, p)| is_part(p));
+    let running: HashSet<String> = if has_parts {
+        store::executing(client, &ids).await?.into_iter().collect()
+    } else {
+        HashSet::new()
+    };
     for (id, path) in files.drain(..) {
         if !alive.contains(&id) {
             tracing::info!("removing {}, which belongs to no job", path.display());
             super::remove_quietly(&path).await;
+        } else if is_part(&path) && !running.contains(&id) {
+            tracing::info!("removing {}, the partial result of a job no longer running", path.display());
+            super::remove_quietly(&path).await;
         }
     }
     Ok(())
+}
+
+/// Whether a file of the results directory is a result still being written (`<id>.part`).
+fn is_part(path: &std::path::Path) -> bool {
+    path.extension().is_some_and(|e| e == "part")
 }

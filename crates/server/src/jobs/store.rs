@@ -573,6 +573,18 @@ pub async fn existing(client: &Client, ids: &[&str]) -> Result<Vec<String>, DbEr
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
+/// Of these jobs, the ones EXECUTING now (whose partial result files are in use).
+pub async fn executing(client: &Client, ids: &[&str]) -> Result<Vec<String>, DbError> {
+    let rows = client
+        .query(
+            "SELECT job_id FROM tapir.jobs WHERE job_id = ANY($1) AND phase = 'EXECUTING'",
+            &[&ids],
+        )
+        .await
+        .map_err(DbError::query("cannot look up running jobs"))?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
 /// The reaper's advisory lock key ("tapir" plus a number, like the others).
 const LOCK_REAP: i64 = 0x7461_7069_7200_0003;
 
