@@ -37,6 +37,11 @@ pub struct ServerConfig {
     /// Seconds a connection has to send a request's headers once it may (the first request,
     /// or the next on a kept-alive connection): closes slowloris and idle connections.
     pub header_timeout_secs: u64,
+    /// Origins whose web pages may call the service from a browser (CORS); `["*"]`: any.
+    pub cors_origins: Vec<String>,
+    /// Whether `/metrics` (Prometheus) is served; off for a service that does not want its
+    /// counters public.
+    pub metrics: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -234,6 +239,8 @@ impl Default for ServerConfig {
             data_dir: PathBuf::from("data"),
             max_connections: 1024,
             header_timeout_secs: 30,
+            cors_origins: vec!["*".into()],
+            metrics: true,
         }
     }
 }
@@ -366,6 +373,8 @@ impl Config {
                 "TAPIR_SERVER_DATA_DIR" => s.data_dir = PathBuf::from(v),
                 "TAPIR_SERVER_MAX_CONNECTIONS" => s.max_connections = num(name, &v)?,
                 "TAPIR_SERVER_HEADER_TIMEOUT_SECS" => s.header_timeout_secs = num(name, &v)?,
+                "TAPIR_SERVER_CORS_ORIGINS" => s.cors_origins = list(&v),
+                "TAPIR_SERVER_METRICS" => s.metrics = flag(name, &v)?,
                 "TAPIR_DATABASE_URL" => d.url = v,
                 "TAPIR_DATABASE_SYNC_POOL" => d.sync_pool = num(name, &v)?,
                 "TAPIR_DATABASE_ASYNC_POOL" => d.async_pool = num(name, &v)?,
@@ -475,6 +484,8 @@ pub const ENV_KEYS: &[&str] = &[
     "TAPIR_SERVER_DATA_DIR",
     "TAPIR_SERVER_MAX_CONNECTIONS",
     "TAPIR_SERVER_HEADER_TIMEOUT_SECS",
+    "TAPIR_SERVER_CORS_ORIGINS",
+    "TAPIR_SERVER_METRICS",
     "TAPIR_DATABASE_URL",
     "TAPIR_DATABASE_SYNC_POOL",
     "TAPIR_DATABASE_ASYNC_POOL",

@@ -356,3 +356,80 @@ fn many_joins_are_refused_or_bounded() {
     // 173 MB measured; the ceiling leaves room for other machines' planners.
     assert!(peak < 600 * 1024, "peak RSS {peak} kB");
 }
+
+/// CORS and `/metrics` are the operator's choice: by default any origin may call the TAP
+/// resources from a browser (never with credentials) and `/metrics` is served; configured, only
+/// the listed origins get CORS headers and `/metrics` is gone.
+#[test]
+fn cors_and_metrics_follow_the_configuration() {
+    let origin_of = |r: &Reply| r.header("access-control-allow-origin");
+    let Some(open) = start_with(&[], None) else {
+        return;
+    };
+    let r = curl(
+        &open,
+        &[
+            "-H",
+            "Origin: https://any.example",
+            &format!("{}/availability", open.base),
+        ],
+    );
+    assert_eq!(origin_of(&r).as_deref(), Some("*"));
+    assert!(r.header("access-control-allow-credentials").is_none());
+    let metrics = format!("{}/metrics", open.base.trim_end_matches("/tap"));
+    assert_eq!(curl(&open, &[&metrics]).status, 200);
+    drop(open);
+
+    let env = [
+        ("TAPIR_SERVER_CORS_ORIGINS", "https://allowed.example"),
+        ("TAPIR_SERVER_METRICS", "false"),
+    ];
+    let Some(s) = start_with(&env, None) else {
+        return;
+    };
+    let r = curl(
+        &s,
+        &[
+            "-H",
+            "Origin: https://allowed.example",
+            &format!("{}/availability", s.base),
+        ],
+    );
+    assert_eq!(origin_of(&r).as_deref(), Some("https://allowed.example"));
+    let r = curl(
+        &s,
+        &[
+            "-H",
+            "Origin: https://evil.example",
+            &format!("{}/availability", s.base),
+        ],
+    );
+    assert_eq!(r.status, 200, "the request itself is served");
+    assert!(
+        origin_of(&r).is_none(),
+        "no CORS for an origin not listed: {}",
+        r.headers
+    );
+    let preflight = curl(
+        &s,
+        &[
+            "-X",
+            "OPTIONS",
+            "-H",
+            "Origin: https://allowed.example",
+            "-H",
+            "Access-Control-Request-Method: PUT",
+            &format!("{}/sync", s.base),
+        ],
+    );
+    let methods = preflight
+        .header("access-control-allow-methods")
+        .unwrap_or_default();
+    assert!(
+        methods.contains("POST") && !methods.contains("PUT"),
+        "{}",
+        preflight.headers
+    );
+    let metrics = format!("{}/metrics", s.base.trim_end_matches("/tap"));
+    assert_eq!(curl(&s, &[&metrics]).status, 404, "metrics off");
+}

@@ -74,15 +74,54 @@ pub fn router(state: Arc<Service>) -> Router {
     } else {
         Router::new().nest(&base, tap)
     };
-    app.route("/metrics", get(resources::metrics))
-        .fallback(resources::not_found)
+    let app = if state.config.server.metrics {
+        app.route("/metrics", get(resources::metrics))
+    } else {
+        app
+    };
+    let cors = cors(&state.config.server.cors_origins);
+    app.fallback(resources::not_found)
         .with_state(state)
         .layer(CompressionLayer::new())
-        .layer(CorsLayer::permissive())
+        .layer(cors)
         .layer(SetResponseHeaderLayer::overriding(
             header::SERVER,
             HeaderValue::from_static(concat!("Tapir/", env!("CARGO_PKG_VERSION"))),
         ))
+}
+
+/// CORS for browser clients (a web page on another site querying the service): the TAP
+/// resources' methods, any request header, never credentials. `server.cors_origins` lists the
+/// origins allowed; `["*"]` (the default) allows every origin, which public TAP services need
+/// for the browser-based clients of other archives; an empty list turns CORS off. Origins that
+/// are not valid header values are skipped with a warning.
+fn cors(origins: &[String]) -> CorsLayer {
+    use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin};
+    let methods = AllowMethods::list([
+        axum::http::Method::GET,
+        axum::http::Method::POST,
+        axum::http::Method::DELETE,
+        axum::http::Method::HEAD,
+    ]);
+    let origin = if origins.iter().any(|o| o.trim() == "*") {
+        AllowOrigin::any()
+    } else {
+        let list: Vec<HeaderValue> = origins
+            .iter()
+            .filter_map(|o| match HeaderValue::from_str(o.trim()) {
+                Ok(v) => Some(v),
+                Err(_) => {
+                    tracing::warn!("server.cors_origins: {o:?} is not an origin; left out");
+                    None
+                }
+            })
+            .collect();
+        AllowOrigin::list(list)
+    };
+    CorsLayer::new()
+        .allow_origin(origin)
+        .allow_methods(methods)
+        .allow_headers(AllowHeaders::any())
 }
 
 /// Collapse repeated slashes and drop a trailing one, keeping the query string.

@@ -135,7 +135,10 @@ async fn remove_orphans(
             tracing::info!("removing {}, which belongs to no job", path.display());
             super::remove_quietly(&path).await;
         } else if is_part(&path) && !running.contains(&id) {
-            tracing::info!("removing {}, the partial result of a job no longer running", path.display());
+            tracing::info!(
+                "removing {}, the partial result of a job no longer running",
+                path.display()
+            );
             super::remove_quietly(&path).await;
         }
     }
