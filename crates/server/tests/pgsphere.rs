@@ -227,9 +227,21 @@ fn auto_repairs_only_what_fails_and_only_once() {
         ] {
             assert!(stderr.contains(needle), "the error names {needle:?}: {stderr}");
         }
-        assert!(
-            !s.dir.join("data2/pg-install").exists(),
-            "nothing is copied for an operator"
+        // The operator's database is left as it was: no half-made extension, no schema.
+        let out = Command::new("psql")
+            .arg("-XAtq")
+            .arg(&url)
+            .arg("-c")
+            .arg(
+                "SELECT (SELECT count(*) FROM pg_extension WHERE extname = 'pg_sphere') || '/' || \
+                  (SELECT count(*) FROM pg_namespace WHERE nspname = 'tapir')",
+            )
+            .output()
+            .expect("psql runs");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "0/0",
+            "nothing changed"
         );
     } else {
         let operator = start_with(&[], Some(&url)).expect("starts on the operator's database");

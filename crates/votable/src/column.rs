@@ -42,7 +42,7 @@ impl State {
 
 /// Checks the number of values in a row.
 #[inline]
-pub(crate) fn check_row_length(columns: &[Column], values: &[Value<'_>]) -> Result<(), Error> {
+pub(crate) fn check_row_length<C>(columns: &[C], values: &[Value<'_>]) -> Result<(), Error> {
     if columns.len() == values.len() {
         Ok(())
     } else {
@@ -51,6 +51,16 @@ pub(crate) fn check_row_length(columns: &[Column], values: &[Value<'_>]) -> Resu
             got: values.len(),
         })
     }
+}
+
+/// Append one row whole or not at all: when `write` fails, the bytes it wrote are taken back,
+/// so a writer can refuse a row and still take further rows or its end (`ResultWriter::row`).
+pub(crate) fn append_row(
+    out: &mut Vec<u8>,
+    write: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let mark = out.len();
+    write(out).inspect_err(|_| out.truncate(mark))
 }
 
 /// A field as the encoders see it.

@@ -1,6 +1,6 @@
 //! CSV (RFC 4180) and TSV (IANA `text/tab-separated-values`).
 
-use crate::column::{check_row_length, Cell, Column, State};
+use crate::column::{append_row, check_row_length, Cell, Column, State};
 use crate::textfmt::push_plain;
 use crate::{Ending, Error, Format, ResultWriter, TableMeta, Value};
 
@@ -100,11 +100,7 @@ impl ResultWriter for CsvWriter {
     fn row(&mut self, out: &mut Vec<u8>, values: &[Value<'_>]) -> Result<(), Error> {
         self.state.expect_open()?;
         check_row_length(&self.columns, values)?;
-        let mark = out.len();
-        if let Err(e) = self.write_row(out, values) {
-            out.truncate(mark);
-            return Err(e);
-        }
+        append_row(out, |out| self.write_row(out, values))?;
         self.rows += 1;
         Ok(())
     }
@@ -208,11 +204,7 @@ impl ResultWriter for TsvWriter {
     fn row(&mut self, out: &mut Vec<u8>, values: &[Value<'_>]) -> Result<(), Error> {
         self.state.expect_open()?;
         check_row_length(&self.columns, values)?;
-        let mark = out.len();
-        if let Err(e) = self.write_row(out, values) {
-            out.truncate(mark);
-            return Err(e);
-        }
+        append_row(out, |out| self.write_row(out, values))?;
         self.rows += 1;
         Ok(())
     }

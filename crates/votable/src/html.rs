@@ -1,6 +1,6 @@
 //! A minimal HTML5 page holding the result table.
 
-use crate::column::{check_row_length, Cell, Column, State};
+use crate::column::{append_row, check_row_length, Cell, Column, State};
 use crate::textfmt::{push_plain, push_u64, push_xml};
 use crate::{Ending, Error, Format, ResultWriter, TableMeta, Value};
 
@@ -99,11 +99,7 @@ impl ResultWriter for HtmlWriter {
     fn row(&mut self, out: &mut Vec<u8>, values: &[Value<'_>]) -> Result<(), Error> {
         self.state.expect_open()?;
         check_row_length(&self.columns, values)?;
-        let mark = out.len();
-        if let Err(e) = self.write_row(out, values) {
-            out.truncate(mark);
-            return Err(e);
-        }
+        append_row(out, |out| self.write_row(out, values))?;
         self.rows += 1;
         Ok(())
     }

@@ -1,6 +1,6 @@
 //! The ESA TAP+ JSON shape, as read by astroquery's TapPlus.
 
-use crate::column::{check_row_length, Cell, Column, Element, State};
+use crate::column::{append_row, check_row_length, Cell, Column, Element, State};
 use crate::textfmt::{push_f32, push_f64, push_int, push_json_string, push_timestamp};
 use crate::{Datatype, Ending, Error, Format, ResultWriter, TableMeta, Value};
 
@@ -147,11 +147,7 @@ impl ResultWriter for JsonWriter {
     fn row(&mut self, out: &mut Vec<u8>, values: &[Value<'_>]) -> Result<(), Error> {
         self.state.expect_open()?;
         check_row_length(&self.columns, values)?;
-        let mark = out.len();
-        if let Err(e) = self.write_row(out, values) {
-            out.truncate(mark);
-            return Err(e);
-        }
+        append_row(out, |out| self.write_row(out, values))?;
         self.rows += 1;
         Ok(())
     }

@@ -1,6 +1,6 @@
 //! Human-readable aligned text.
 
-use crate::column::{check_row_length, Cell, Column, Shape, State};
+use crate::column::{append_row, check_row_length, Cell, Column, Shape, State};
 use crate::csv::push_backslashed;
 use crate::textfmt::{push_plain, push_u64};
 use crate::{Datatype, Ending, Error, Field, Format, ResultWriter, TableMeta, Value};
@@ -174,11 +174,7 @@ impl ResultWriter for TextWriter {
     fn row(&mut self, out: &mut Vec<u8>, values: &[Value<'_>]) -> Result<(), Error> {
         self.state.expect_open()?;
         check_row_length(&self.columns, values)?;
-        let mark = out.len();
-        if let Err(e) = self.write_row(out, values) {
-            out.truncate(mark);
-            return Err(e);
-        }
+        append_row(out, |out| self.write_row(out, values))?;
         self.rows += 1;
         Ok(())
     }

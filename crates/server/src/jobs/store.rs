@@ -752,10 +752,10 @@ mod tests {
             );
         }
         // And the statements say what the constants say.
-        let claim = "phase = 'EXECUTING'";
+        let executing = "phase = 'EXECUTING'";
         assert!(end_orphans(true, "true").starts_with("UPDATE tapir.jobs SET phase = 'QUEUED', "));
         assert!(end_orphans(false, "true").contains("SET phase = 'ERROR', "));
-        assert!(end_orphans(false, "true").contains(&format!("WHERE {claim} AND true")));
+        assert!(end_orphans(false, "true").contains(&format!("WHERE {executing} AND true")));
     }
 
     use super::*;

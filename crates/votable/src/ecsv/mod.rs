@@ -4,7 +4,7 @@
 
 mod header;
 
-use crate::column::{Cell, Column, Element, Shape, State};
+use crate::column::{append_row, check_row_length, Cell, Column, Element, Shape, State};
 use crate::textfmt::{push_f32, push_f64, push_int, push_timestamp};
 use crate::{Datatype, Ending, Error, Format, ResultWriter, TableMeta, Value};
 
@@ -277,17 +277,8 @@ impl ResultWriter for EcsvWriter {
 
     fn row(&mut self, out: &mut Vec<u8>, values: &[Value<'_>]) -> Result<(), Error> {
         self.state.expect_open()?;
-        if self.columns.len() != values.len() {
-            return Err(Error::RowLength {
-                expected: self.columns.len(),
-                got: values.len(),
-            });
-        }
-        let mark = out.len();
-        if let Err(e) = self.write_row(out, values) {
-            out.truncate(mark);
-            return Err(e);
-        }
+        check_row_length(&self.columns, values)?;
+        append_row(out, |out| self.write_row(out, values))?;
         self.rows += 1;
         Ok(())
     }
