@@ -42,6 +42,9 @@ pub struct ServerConfig {
     /// Whether `/metrics` (Prometheus) is served; off for a service that does not want its
     /// counters public.
     pub metrics: bool,
+    /// Reverse proxies (addresses or CIDR blocks) whose `X-Forwarded-For` is believed when
+    /// telling clients apart (per-client limits); from any other peer the header is ignored.
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -103,9 +106,17 @@ pub struct LimitsConfig {
     pub maxrec_hard: u64,
     /// Seconds a synchronous query may run (statement_timeout).
     pub sync_timeout_secs: u64,
-    /// Seconds a synchronous query waits for a free connection before it is answered 429
-    /// with Retry-After.
+    /// Seconds a synchronous query waits for a free connection before it is answered 503
+    /// with Retry-After (the whole service is busy).
     pub sync_queue_wait_secs: u64,
+    /// Synchronous queries one client (address) may have running at once; one more is answered
+    /// 429 with Retry-After. 0: no limit. Behind a reverse proxy, list the proxy in
+    /// `server.trusted_proxies`, or every user counts as the proxy's one address.
+    pub sync_per_client: u32,
+    /// The largest planner cost (PostgreSQL's `EXPLAIN` estimate, in its abstract units) a
+    /// synchronous query may have; a costlier one is refused before it runs and told to go
+    /// async, with the estimate. 0: no check.
+    pub sync_max_cost: f64,
     /// `work_mem` of one user query, in kB (per sort or hash node).
     pub query_work_mem_kb: u64,
     /// `join_collapse_limit`/`from_collapse_limit` of user queries: bounds planning of many-join
@@ -241,6 +252,7 @@ impl Default for ServerConfig {
             header_timeout_secs: 30,
             cors_origins: vec!["*".into()],
             metrics: true,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -265,6 +277,8 @@ impl Default for LimitsConfig {
             maxrec_hard: 10_000_000,
             sync_timeout_secs: 600,
             sync_queue_wait_secs: 10,
+            sync_per_client: 4,
+            sync_max_cost: 1.0e8,
             query_work_mem_kb: 65_536,
             planner_collapse_limit: 8,
             upload_max_bytes: 100 * 1024 * 1024,
@@ -375,6 +389,7 @@ impl Config {
                 "TAPIR_SERVER_HEADER_TIMEOUT_SECS" => s.header_timeout_secs = num(name, &v)?,
                 "TAPIR_SERVER_CORS_ORIGINS" => s.cors_origins = list(&v),
                 "TAPIR_SERVER_METRICS" => s.metrics = flag(name, &v)?,
+                "TAPIR_SERVER_TRUSTED_PROXIES" => s.trusted_proxies = list(&v),
                 "TAPIR_DATABASE_URL" => d.url = v,
                 "TAPIR_DATABASE_SYNC_POOL" => d.sync_pool = num(name, &v)?,
                 "TAPIR_DATABASE_ASYNC_POOL" => d.async_pool = num(name, &v)?,
@@ -391,6 +406,8 @@ impl Config {
                 "TAPIR_LIMITS_MAXREC_HARD" => l.maxrec_hard = num(name, &v)?,
                 "TAPIR_LIMITS_SYNC_TIMEOUT_SECS" => l.sync_timeout_secs = num(name, &v)?,
                 "TAPIR_LIMITS_SYNC_QUEUE_WAIT_SECS" => l.sync_queue_wait_secs = num(name, &v)?,
+                "TAPIR_LIMITS_SYNC_PER_CLIENT" => l.sync_per_client = num(name, &v)?,
+                "TAPIR_LIMITS_SYNC_MAX_COST" => l.sync_max_cost = num(name, &v)?,
                 "TAPIR_LIMITS_QUERY_WORK_MEM_KB" => l.query_work_mem_kb = num(name, &v)?,
                 "TAPIR_LIMITS_PLANNER_COLLAPSE_LIMIT" => l.planner_collapse_limit = num(name, &v)?,
                 "TAPIR_LIMITS_UPLOAD_MAX_BYTES" => l.upload_max_bytes = num(name, &v)?,
@@ -441,6 +458,14 @@ impl Config {
                 self.limits.maxrec_default, self.limits.maxrec_hard
             )));
         }
+        if let Err(e) = crate::netblock::parse_list(&self.server.trusted_proxies) {
+            return Err(ConfigError::Invalid(format!("server.trusted_proxies: {e}")));
+        }
+        if !(self.limits.sync_max_cost.is_finite() && self.limits.sync_max_cost >= 0.0) {
+            return Err(ConfigError::Invalid(
+                "limits.sync_max_cost must be a number, 0 or more (0: no check)".into(),
+            ));
+        }
         let j = &self.jobs;
         if j.workers == 0 || j.lease_secs < 3 || j.reap_interval_secs == 0 {
             return Err(ConfigError::Invalid(
@@ -486,6 +511,7 @@ pub const ENV_KEYS: &[&str] = &[
     "TAPIR_SERVER_HEADER_TIMEOUT_SECS",
     "TAPIR_SERVER_CORS_ORIGINS",
     "TAPIR_SERVER_METRICS",
+    "TAPIR_SERVER_TRUSTED_PROXIES",
     "TAPIR_DATABASE_URL",
     "TAPIR_DATABASE_SYNC_POOL",
     "TAPIR_DATABASE_ASYNC_POOL",
@@ -496,6 +522,8 @@ pub const ENV_KEYS: &[&str] = &[
     "TAPIR_LIMITS_MAXREC_HARD",
     "TAPIR_LIMITS_SYNC_TIMEOUT_SECS",
     "TAPIR_LIMITS_SYNC_QUEUE_WAIT_SECS",
+    "TAPIR_LIMITS_SYNC_PER_CLIENT",
+    "TAPIR_LIMITS_SYNC_MAX_COST",
     "TAPIR_LIMITS_QUERY_WORK_MEM_KB",
     "TAPIR_LIMITS_PLANNER_COLLAPSE_LIMIT",
     "TAPIR_LIMITS_UPLOAD_MAX_BYTES",

@@ -10,6 +10,7 @@ mod db;
 mod exec;
 mod http;
 mod jobs;
+mod netblock;
 mod tap;
 mod tap_schema;
 mod upload;

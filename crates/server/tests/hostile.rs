@@ -433,3 +433,41 @@ fn cors_and_metrics_follow_the_configuration() {
     let metrics = format!("{}/metrics", s.base.trim_end_matches("/tap"));
     assert_eq!(curl(&s, &[&metrics]).status, 404, "metrics off");
 }
+
+/// Admission from the planner's estimate (issue 12): a sync query whose EXPLAIN cost is over
+/// `limits.sync_max_cost` is refused before it runs, with the estimate and the way out (an
+/// async job) in the message; cheap queries are served as before, and the same query is
+/// accepted as a job.
+#[test]
+fn a_sync_query_over_the_cost_limit_is_told_to_go_async() {
+    use std::time::{Duration, Instant};
+
+    let Some(s) = start_with(&[("TAPIR_LIMITS_SYNC_MAX_COST", "100000")], None) else {
+        return;
+    };
+    let costly = "SELECT COUNT(*) AS n FROM bench.objects AS a, bench.objects AS b WHERE a.ra > b.ra";
+    let t0 = Instant::now();
+    let r = common::post(&s, "/sync", &[("LANG", "ADQL"), ("QUERY", costly)]);
+    let took = t0.elapsed();
+    assert_refused(&r, 400, "too expensive to run synchronously", "costly sync query");
+    assert!(r.text().contains("asynchronous job"), "{}", r.text());
+    assert!(r.text().contains("(1.00e5)"), "the limit is named: {}", r.text());
+    // Running it takes seconds (10^8 pairs); the refusal only plans it.
+    assert!(took < Duration::from_secs(1), "refused in {took:?}");
+    eprintln!("costly sync query refused in {took:?}");
+
+    let r = common::post(
+        &s,
+        "/sync",
+        &[
+            ("LANG", "ADQL"),
+            ("QUERY", "SELECT id FROM bench.objects WHERE id = 42"),
+            ("FORMAT", "csv"),
+        ],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.text().lines().collect::<Vec<_>>(), ["id", "42"]);
+
+    let job = common::post(&s, "/async", &[("LANG", "ADQL"), ("QUERY", costly)]);
+    assert_eq!(job.status, 303, "the job is accepted: {}", job.text());
+}

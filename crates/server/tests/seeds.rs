@@ -478,14 +478,18 @@ fn get_creation_can_be_turned_off() {
     assert_eq!(r.status, 303);
 }
 
-/// Back-pressure as clients understand it: with one sync connection busy past the configured
-/// wait, the next sync query is answered 429 with Retry-After; with the job queue full, a job
-/// that would queue is answered 429 with Retry-After, while creating a PENDING one still works.
+/// Back-pressure as clients understand it (issues 10 and 12): with the one sync connection
+/// busy, a second query of the same client waits the configured second and is answered 503
+/// with Retry-After (the service is busy, plain text) while `/availability` stays up; a third
+/// running at once from that client is over its per-client allowance and is answered 429 with
+/// Retry-After at once (pyvo's `DALRateLimitError`). With the job queue full, a job that would
+/// queue is answered 429 with Retry-After, while creating a PENDING one still works.
 #[test]
-fn back_pressure_is_429_with_retry_after() {
+fn back_pressure_is_429_or_503_with_retry_after() {
     let env = [
         ("TAPIR_DATABASE_SYNC_POOL", "1"),
         ("TAPIR_LIMITS_SYNC_QUEUE_WAIT_SECS", "1"),
+        ("TAPIR_LIMITS_SYNC_PER_CLIENT", "2"),
         ("TAPIR_JOBS_WORKERS", "1"),
         ("TAPIR_JOBS_QUEUE_MAX", "1"),
     ];
@@ -499,11 +503,31 @@ fn back_pressure_is_429_with_retry_after() {
         .spawn()
         .expect("curl runs");
     std::thread::sleep(Duration::from_millis(500));
-    let t0 = Instant::now();
-    let r = post(&s, "/sync", &[("LANG", "ADQL"), ("QUERY", PROBE)]);
-    let waited = t0.elapsed();
-    assert_eq!(r.status, 429, "{}", r.text());
+    let (second, third, availability) = std::thread::scope(|scope| {
+        let second = scope.spawn(|| {
+            let t0 = Instant::now();
+            let r = post(&s, "/sync", &[("LANG", "ADQL"), ("QUERY", PROBE)]);
+            (r, t0.elapsed())
+        });
+        // The second one now holds the client's other slot while it waits for a connection.
+        std::thread::sleep(Duration::from_millis(300));
+        let t0 = Instant::now();
+        let third = post(&s, "/sync", &[("LANG", "ADQL"), ("QUERY", PROBE)]);
+        let third_took = t0.elapsed();
+        let t0 = Instant::now();
+        let availability = get(&s, "/availability");
+        let availability_took = t0.elapsed();
+        let second = second.join().expect("second request");
+        (second, (third, third_took), (availability, availability_took))
+    });
+    let (r, waited) = second;
+    assert_eq!(r.status, 503, "{}", r.text());
     assert_eq!(r.header("retry-after").as_deref(), Some("5"));
+    assert!(
+        r.header("content-type").unwrap_or_default().starts_with("text/plain"),
+        "{}",
+        r.headers
+    );
     assert!(
         r.text().contains("connections for synchronous queries are busy"),
         "{}",
@@ -513,6 +537,15 @@ fn back_pressure_is_429_with_retry_after() {
         waited >= Duration::from_millis(900) && waited < Duration::from_secs(5),
         "{waited:?}"
     );
+    eprintln!("pool checkout refused with 503 after {waited:?} (limits.sync_queue_wait_secs = 1)");
+    let (r, took) = third;
+    assert_eq!(r.status, 429, "{}", r.text());
+    assert_eq!(r.header("retry-after").as_deref(), Some("5"));
+    assert!(r.text().contains("2 synchronous queries running"), "{}", r.text());
+    assert!(took < Duration::from_millis(500), "refused at once: {took:?}");
+    let (r, took) = availability;
+    assert!(r.text().contains("<vosi:available>true</vosi:available>"), "{}", r.text());
+    assert!(took < Duration::from_millis(500), "/availability answered in {took:?}");
     let _ = busy.kill();
     let _ = busy.wait();
 

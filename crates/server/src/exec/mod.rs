@@ -6,6 +6,7 @@
 //! through the extended protocol; rows go out as they arrive (bounded memory);
 //! a consumer that goes away cancels the backend query instead of draining it.
 
+pub mod admission;
 pub mod decode;
 pub mod file;
 
@@ -41,6 +42,9 @@ pub struct QueryRun<'a> {
     pub progress: Option<&'a Progress>,
     /// Planner and memory bounds.
     pub bounds: QueryBounds,
+    /// Refuse the query, before it runs, when the planner's cost estimate is above this
+    /// (`limits.sync_max_cost`; sync queries only: a job is quoted instead).
+    pub max_cost: Option<f64>,
 }
 
 /// How far a running query has got: rows encoded and bytes of result so far. The row loop
@@ -232,7 +236,19 @@ async fn run_in_transaction<S: Sink>(
         Outcome::Rejected
     };
     let sql = limited(q.sql, q.maxrec.saturating_add(1));
-    let statement = match client.prepare(&sql).await {
+    // The admission EXPLAIN and the statement's preparation go out together (the client
+    // pipelines concurrent requests): the check costs the planning, not another round trip.
+    let (admitted, prepared) = match q.max_cost {
+        Some(max) => tokio::join!(
+            admission::admit(client, &sql, max, q.timeout),
+            client.prepare(&sql)
+        ),
+        None => (Ok(()), client.prepare(&sql).await),
+    };
+    if let Err(e) = admitted {
+        return reject(ready, e);
+    }
+    let statement = match prepared {
         Ok(s) => s,
         Err(e) => return reject(ready, describe(&e, q.timeout)),
     };

@@ -1,7 +1,8 @@
 //! TAP errors as HTTP answers: the one place where an error kind becomes a status code.
 //!
 //! The body is the DALI error VOTable with `<INFO name="QUERY_STATUS" value="ERROR">message</INFO>`,
-//! which pyvo, TapPlus and taplint all parse; a 429 is plain text (see below).
+//! which pyvo, TapPlus and taplint all parse; a "come back later" answer (429, or 503 with
+//! Retry-After) is plain text (see below).
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -29,10 +30,11 @@ impl IntoResponse for TapError {
         if self.is_ours() {
             tracing::error!(status = %code, "{}", self.message);
         }
-        // A 429 is the transport saying "not now", not an answer to the query: plain text,
-        // so that pyvo's sync path, which parses a VOTable body before it looks at the
-        // status, raises DALRateLimitError (with Retry-After) rather than a DALQueryError.
-        let mut response = if self.kind == ErrorKind::TooMany {
+        // A 429 or a 503 with Retry-After is the transport saying "not now", not an answer to
+        // the query: plain text, so that pyvo's sync path, which parses a VOTable body before
+        // it looks at the status, raises DALRateLimitError (429, with Retry-After) or
+        // DALServiceError (503) rather than a DALQueryError that reads like a wrong query.
+        let mut response = if self.kind == ErrorKind::TooMany || self.retry_after.is_some() {
             (
                 code,
                 [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],

@@ -63,9 +63,12 @@ pub async fn serve<S>(
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::warn!("cannot set TCP_NODELAY: {e}");
         }
-        let service = app
-            .clone()
-            .map_request(|req: hyper::Request<Incoming>| req.map(Body::new));
+        let service = app.clone().map_request(move |req: hyper::Request<Incoming>| {
+            let mut req = req.map(Body::new);
+            // Per-client limits need the peer (http::client).
+            req.extensions_mut().insert(super::client::Peer(peer));
+            req
+        });
         let mut stopped = stopped.clone();
         tokio::spawn(async move {
             let mut builder = hyper::server::conn::http1::Builder::new();

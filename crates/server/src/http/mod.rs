@@ -4,10 +4,12 @@
 //! trailing slashes), every response carries a `Server` header (taplint asks for
 //! it), CORS is open and gzip is used when the client accepts it.
 
+pub(crate) mod client;
 pub mod error;
 mod esa;
 mod jobs;
 mod listen;
+mod per_client;
 mod resources;
 pub(crate) mod sync;
 
@@ -33,7 +35,19 @@ use crate::tap::{Served, Service};
 pub fn router(state: Arc<Service>) -> Router {
     let tap = Router::new()
         .route("/", get(resources::landing))
-        .route("/sync", get(sync::sync).post(sync::sync))
+        .route(
+            "/sync",
+            get(sync::sync)
+                .post(sync::sync)
+                .route_layer(axum::middleware::from_fn_with_state(
+                    per_client::ClientSlots::new(
+                        state.config.limits.sync_per_client,
+                        // Validated with the configuration (Config::validate).
+                        crate::netblock::parse_list(&state.config.server.trusted_proxies).unwrap_or_default(),
+                    ),
+                    per_client::limit,
+                )),
+        )
         .route("/async", get(jobs::list).post(jobs::create))
         .route(
             "/async/{id}",

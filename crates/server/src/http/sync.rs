@@ -160,12 +160,12 @@ pub async fn sync(State(state): State<Arc<Service>>, req: Request) -> Response {
 }
 
 /// How long a client is told to wait before trying again when every sync connection is busy.
-const SYNC_RETRY_AFTER_SECS: u64 = 5;
+pub(crate) const SYNC_RETRY_AFTER_SECS: u64 = 5;
 
 /// A connection for a sync query, waiting at most `limits.sync_queue_wait_secs` for one to be
-/// free: past that the service is saturated and says so with 429 + Retry-After (pyvo's
-/// `DALRateLimitError`) instead of holding the request for as long as others run. A database
-/// that cannot be reached is a 503.
+/// free: past that the service is saturated and says so with 503 + Retry-After instead of
+/// holding the request for as long as others run (one client's excess is a 429 earlier, in
+/// `http::per_client`). A database that cannot be reached is a 503 without Retry-After.
 async fn sync_connection(state: &Service) -> Result<deadpool_postgres::Object, TapError> {
     let timeouts = deadpool_postgres::Timeouts {
         wait: Some(Duration::from_secs(state.config.limits.sync_queue_wait_secs)),
@@ -175,7 +175,11 @@ async fn sync_connection(state: &Service) -> Result<deadpool_postgres::Object, T
     match state.sync_pool.timeout_get(&timeouts).await {
         Ok(client) => Ok(client),
         Err(deadpool_postgres::PoolError::Timeout(deadpool_postgres::TimeoutType::Wait)) => {
-            Err(TapError::too_many(
+            tracing::warn!(
+                waited_secs = state.config.limits.sync_queue_wait_secs,
+                "every sync connection is busy: answering 503"
+            );
+            Err(TapError::busy(
                 format!(
                     "all {} connections for synchronous queries are busy; try again shortly, or \
                      submit the query as an asynchronous job",
@@ -221,7 +225,10 @@ async fn run_sync(
                 return;
             }
             let mut writer = prepared.request.format.writer();
-            let run = prepared.run(&task_state, timeout, None);
+            let mut run = prepared.run(&task_state, timeout, None);
+            // Told to go async before the database pays for it (issue 12).
+            let max_cost = task_state.config.limits.sync_max_cost;
+            run.max_cost = (max_cost > 0.0).then_some(max_cost);
             let outcome = if writer.needs_patch() {
                 spooled(&task_state, &client, &run, writer.as_mut(), tx, ready_tx).await
             } else {

@@ -64,8 +64,8 @@ impl TapError {
         Self::new(ErrorKind::TooLarge, message)
     }
 
-    /// Too much at once (the sync connections are all busy, the job queue is full): the
-    /// client is told when to come back, which pyvo turns into `DALRateLimitError`.
+    /// Too much at once from this client (its sync queries, the job queue): the client is
+    /// told when to come back, which pyvo turns into `DALRateLimitError`.
     pub fn too_many(message: impl Into<String>, retry_after_secs: u64) -> Self {
         TapError {
             retry_after: Some(retry_after_secs),
@@ -82,9 +82,19 @@ impl TapError {
         Self::new(ErrorKind::Unavailable, message)
     }
 
-    /// Whether the fault is ours (logged as an error) rather than the client's.
+    /// The whole service is busy (every sync connection taken past the configured wait): 503
+    /// with a `Retry-After`, the client is not at fault and may simply come back.
+    pub fn busy(message: impl Into<String>, retry_after_secs: u64) -> Self {
+        TapError {
+            retry_after: Some(retry_after_secs),
+            ..Self::new(ErrorKind::Unavailable, message)
+        }
+    }
+
+    /// Whether the fault is ours (logged as an error) rather than the client's. Being busy is
+    /// not a fault: it is load, logged where it is decided.
     pub fn is_ours(&self) -> bool {
-        matches!(self.kind, ErrorKind::Unavailable | ErrorKind::Internal)
+        matches!(self.kind, ErrorKind::Unavailable | ErrorKind::Internal) && self.retry_after.is_none()
     }
 }
 

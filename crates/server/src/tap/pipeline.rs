@@ -88,6 +88,7 @@ impl Prepared {
             notes: &self.notes,
             progress,
             bounds: crate::exec::QueryBounds::of(&service.config.limits),
+            max_cost: None,
         }
     }
 }

@@ -1,0 +1,119 @@
+//! At most `limits.sync_per_client` synchronous queries running at once per client address
+//! (issue 12): one script that opens twenty downloads cannot take every sync connection from
+//! everybody else. The next one is answered 429 with Retry-After at once (pyvo's
+//! `DALRateLimitError`), before it reads its body or waits for a connection.
+//!
+//! A slot is held until the response body has been sent or dropped, so a query counts for as
+//! long as it streams, not only until its first row.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+
+use super::client;
+use crate::netblock::NetBlock;
+use crate::tap::TapError;
+
+/// Running sync queries per client address.
+pub struct ClientSlots {
+    max: u32,
+    proxies: Vec<NetBlock>,
+    running: Mutex<HashMap<IpAddr, u32>>,
+}
+
+impl ClientSlots {
+    /// `max` 0: no limit. The proxies come from validated configuration.
+    pub fn new(max: u32, proxies: Vec<NetBlock>) -> Arc<ClientSlots> {
+        Arc::new(ClientSlots {
+            max,
+            proxies,
+            running: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn try_take(self: &Arc<Self>, ip: IpAddr) -> Option<Slot> {
+        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        let n = running.entry(ip).or_insert(0);
+        if *n >= self.max {
+            return None;
+        }
+        *n += 1;
+        Some(Slot {
+            slots: Arc::clone(self),
+            ip,
+        })
+    }
+}
+
+/// One running query of one client; given back when dropped.
+struct Slot {
+    slots: Arc<ClientSlots>,
+    ip: IpAddr,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut running = self.slots.running.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = running.get_mut(&self.ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                // Keep the map as small as the set of clients with a query running.
+                running.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// Middleware of the `/sync` route.
+pub async fn limit(State(slots): State<Arc<ClientSlots>>, req: Request, next: Next) -> Response {
+    if slots.max == 0 {
+        return next.run(req).await;
+    }
+    let Some(ip) = client::address(&req, &slots.proxies) else {
+        return next.run(req).await;
+    };
+    let Some(slot) = slots.try_take(ip) else {
+        tracing::info!(client = %ip, max = slots.max, "sync query refused: too many running for this client");
+        return TapError::too_many(
+            format!(
+                "you already have {} synchronous queries running (the most one client may run at \
+                 once); wait for one to finish, or submit this one as an asynchronous job",
+                slots.max
+            ),
+            super::sync::SYNC_RETRY_AFTER_SECS,
+        )
+        .into_response();
+    };
+    let response = next.run(req).await;
+    // The slot lives as long as the body: dropped with the last chunk sent or the client gone.
+    response.map(|body| {
+        Body::from_stream(body.into_data_stream().map(move |chunk| {
+            let _held = &slot;
+            chunk
+        }))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_are_counted_per_address_and_given_back() {
+        let slots = ClientSlots::new(2, Vec::new());
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        let first = slots.try_take(a).unwrap();
+        let _second = slots.try_take(a).unwrap();
+        assert!(slots.try_take(a).is_none(), "a third for the same client");
+        assert!(slots.try_take(b).is_some(), "another client is not affected");
+        drop(first);
+        assert!(slots.try_take(a).is_some(), "a slot given back is free again");
+    }
+}
