@@ -471,3 +471,59 @@ fn a_sync_query_over_the_cost_limit_is_told_to_go_async() {
     let job = common::post(&s, "/async", &[("LANG", "ADQL"), ("QUERY", costly)]);
     assert_eq!(job.status, 303, "the job is accepted: {}", job.text());
 }
+
+/// A job store holding a million jobs (issue 12): every job list stays within `jobs.list_max`
+/// (1000) and answers in bounded time and size, whatever the store holds. The jobs are written
+/// straight into `tapir.jobs` (triggers off, so no million notifications).
+#[test]
+fn a_million_jobs_are_listed_within_the_cap() {
+    use std::time::{Duration, Instant};
+
+    let Some(s) = start_with(&[], None) else {
+        return;
+    };
+    let t0 = Instant::now();
+    common::psql(
+        &s,
+        "SET session_replication_role = replica; \
+         INSERT INTO tapir.jobs (job_id, run_id, phase, creation_time, execution_duration, \
+             destruction, param_names, param_values) \
+         SELECT 'bulk' || g, 'bulk-run-' || g, \
+             CASE WHEN g % 10 = 0 THEN 'COMPLETED' ELSE 'PENDING' END, \
+             now() - g * interval '1 second', 3600, now() + interval '30 days', \
+             '{LANG,QUERY}', ARRAY['ADQL', 'SELECT TOP 1 id FROM bench.objects'] \
+         FROM generate_series(1, 1000000) AS g; \
+         ANALYZE tapir.jobs",
+    );
+    eprintln!("1,000,000 jobs written in {:?}", t0.elapsed());
+    assert_eq!(common::psql(&s, "SELECT count(*) FROM tapir.jobs"), "1000000");
+
+    // (path, what marks a job in the answer, jobs expected, the newest job listed)
+    let lists: [(&str, &str, usize, &str); 5] = [
+        ("/async", "<uws:jobref", 1000, "bulk1"),
+        ("/async?PHASE=COMPLETED", "<uws:jobref", 1000, "bulk10"),
+        ("/async?LAST=10", "<uws:jobref", 10, "bulk1"),
+        ("/jobs/async", "<uws:jobId>", 1000, "bulk1"),
+        ("/jobs/async?limit=20", "<uws:jobId>", 20, "bulk1"),
+    ];
+    for (path, element, expected, newest) in lists {
+        let t0 = Instant::now();
+        let r = common::get(&s, path);
+        let took = t0.elapsed();
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+        let text = r.text();
+        assert_eq!(text.matches(element).count(), expected, "{path}");
+        // The newest first (bulk1 is the youngest of the million).
+        let first = text
+            .split(element)
+            .nth(1)
+            .unwrap_or_default()
+            .split(['<', '"'])
+            .find(|t| t.starts_with("bulk"))
+            .unwrap_or_default();
+        assert_eq!(first, newest, "{path}: newest first");
+        assert!(text.len() < 1_000_000, "{path}: {} bytes", text.len());
+        assert!(took < Duration::from_secs(5), "{path} took {took:?}");
+        eprintln!("{path}: {expected} jobs, {} bytes in {took:?}", text.len());
+    }
+}

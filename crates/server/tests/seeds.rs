@@ -524,7 +524,9 @@ fn back_pressure_is_429_or_503_with_retry_after() {
     assert_eq!(r.status, 503, "{}", r.text());
     assert_eq!(r.header("retry-after").as_deref(), Some("5"));
     assert!(
-        r.header("content-type").unwrap_or_default().starts_with("text/plain"),
+        r.header("content-type")
+            .unwrap_or_default()
+            .starts_with("text/plain"),
         "{}",
         r.headers
     );
@@ -544,8 +546,15 @@ fn back_pressure_is_429_or_503_with_retry_after() {
     assert!(r.text().contains("2 synchronous queries running"), "{}", r.text());
     assert!(took < Duration::from_millis(500), "refused at once: {took:?}");
     let (r, took) = availability;
-    assert!(r.text().contains("<vosi:available>true</vosi:available>"), "{}", r.text());
-    assert!(took < Duration::from_millis(500), "/availability answered in {took:?}");
+    assert!(
+        r.text().contains("<vosi:available>true</vosi:available>"),
+        "{}",
+        r.text()
+    );
+    assert!(
+        took < Duration::from_millis(500),
+        "/availability answered in {took:?}"
+    );
     let _ = busy.kill();
     let _ = busy.wait();
 

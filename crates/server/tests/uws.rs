@@ -684,7 +684,15 @@ fn a_killed_process_leaves_no_job_executing() {
     let Some(a) = start_with(&[lease, reap, ("TAPIR_JOBS_WORKERS", "4")], None) else {
         return;
     };
-    let b_env = [lease, reap, ("TAPIR_JOBS_WORKERS", "2")];
+    // Processes that share a job store share the results directory (jobs.results_dir).
+    let results = a.dir.join("data").join("results");
+    let results_env = results.display().to_string();
+    let b_env = [
+        lease,
+        reap,
+        ("TAPIR_JOBS_WORKERS", "2"),
+        ("TAPIR_JOBS_RESULTS_DIR", results_env.as_str()),
+    ];
     let Some(mut b) = start_with(&b_env, Some(&embedded_url(&a))) else {
         return;
     };
@@ -759,6 +767,35 @@ fn a_killed_process_leaves_no_job_executing() {
     now = phases();
     let executing = now.iter().filter(|p| *p == "EXECUTING").count();
     assert_eq!(executing, 4, "the live process's jobs keep running: {now:?}");
+    // The dead process's partial results go with recovery (the reaper runs every second);
+    // the running jobs keep theirs.
+    let part = |id: &str| results.join(format!("{id}.part")).exists();
+    let swept_at = Instant::now();
+    loop {
+        let left: Vec<&String> = long
+            .iter()
+            .zip(&now)
+            .filter(|(id, p)| *p == "ERROR" && part(id))
+            .map(|(id, _)| id)
+            .collect();
+        if left.is_empty() {
+            break;
+        }
+        assert!(
+            swept_at.elapsed() < Duration::from_secs(10),
+            "partial results of ended jobs left behind: {left:?}"
+        );
+        thread::sleep(Duration::from_millis(200));
+    }
+    eprintln!(
+        "partial results of the dead process's jobs removed {:?} after they ended",
+        swept_at.elapsed()
+    );
+    for (id, p) in long.iter().zip(&now) {
+        if p == "EXECUTING" {
+            assert!(part(id), "a running job keeps its partial result: {id}");
+        }
+    }
     for id in &long {
         let d = doc(&a, id);
         match phase(&d).as_str() {
@@ -785,6 +822,14 @@ fn a_killed_process_leaves_no_job_executing() {
         "SELECT count(*) FROM tapir.jobs WHERE runs IS DISTINCT FROM 1",
     );
     assert_eq!(twice, "0", "every job claimed exactly once");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while long.iter().any(|id| part(id)) {
+        assert!(
+            Instant::now() < deadline,
+            "partial results left after every job ended"
+        );
+        thread::sleep(Duration::from_millis(200));
+    }
 
     // The dead process's backends still wait for the lock: end them, then let it go.
     psql(

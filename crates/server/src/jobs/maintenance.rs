@@ -103,7 +103,12 @@ async fn sweep_orphans(state: &Service, client: &tokio_postgres::Client) -> Resu
             continue;
         };
         let age = meta.modified().ok().and_then(|m| now.duration_since(m).ok());
-        if !meta.is_file() || age.is_none_or(|a| a < ORPHAN_AGE) {
+        // A young file may belong to a job whose row another process is about to write; a
+        // partial result needs no such grace: it is created only after its job's claim is
+        // committed, and kept for as long as that job is EXECUTING, however long the query
+        // has been waiting (a lock, a slow first row) without writing to it.
+        let young = age.is_none_or(|a| a < ORPHAN_AGE);
+        if !meta.is_file() || (young && !is_part(&entry.path())) {
             continue;
         }
         let name = entry.file_name().to_string_lossy().into_owned();
