@@ -18,6 +18,35 @@ pub struct Config {
     pub jobs: JobsConfig,
     pub uploads: UploadsConfig,
     pub service: ServiceConfig,
+    pub identity: IdentityConfig,
+}
+
+/// Accounts and sessions (issue 14). Users, groups and tokens live in the database and are
+/// managed with `tapir user`, `tapir group` and `tapir token`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IdentityConfig {
+    /// Seconds a login session lives without being used.
+    pub session_idle_secs: u64,
+    /// Seconds a login session lives at most, however much it is used.
+    pub session_max_secs: u64,
+    /// Seconds a verified `Authorization: Basic` credential is remembered (as a digest, in
+    /// memory) so that Argon2 is not paid per request; 0: verify every time.
+    pub basic_cache_secs: u64,
+    /// Accept passwords, tokens and session cookies over plain HTTP from loopback addresses
+    /// (a test setup without TLS). Never over plain HTTP from anywhere else.
+    pub plain_http_on_loopback: bool,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        IdentityConfig {
+            session_idle_secs: 12 * 3600,
+            session_max_secs: 7 * 86_400,
+            basic_cache_secs: 60,
+            plain_http_on_loopback: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -43,8 +72,16 @@ pub struct ServerConfig {
     /// counters public.
     pub metrics: bool,
     /// Reverse proxies (addresses or CIDR blocks) whose `X-Forwarded-For` is believed when
-    /// telling clients apart (per-client limits); from any other peer the header is ignored.
+    /// telling clients apart (per-client limits), and whose `X-Forwarded-Proto: https` makes a
+    /// request count as HTTPS (credentials); from any other peer these headers are ignored.
     pub trusted_proxies: Vec<String>,
+    /// A second listener speaking HTTPS (e.g. `0.0.0.0:8443`); empty: none. TapPlus's
+    /// `login()` always connects over HTTPS.
+    pub tls_bind: String,
+    /// PEM certificate chain for `tls_bind` (re-read on SIGHUP).
+    pub tls_cert: PathBuf,
+    /// PEM private key for `tls_bind` (re-read on SIGHUP). Never printed by `check-config`.
+    pub tls_key: PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -253,6 +290,9 @@ impl Default for ServerConfig {
             cors_origins: vec!["*".into()],
             metrics: true,
             trusted_proxies: Vec::new(),
+            tls_bind: String::new(),
+            tls_cert: PathBuf::new(),
+            tls_key: PathBuf::new(),
         }
     }
 }
@@ -390,6 +430,15 @@ impl Config {
                 "TAPIR_SERVER_CORS_ORIGINS" => s.cors_origins = list(&v),
                 "TAPIR_SERVER_METRICS" => s.metrics = flag(name, &v)?,
                 "TAPIR_SERVER_TRUSTED_PROXIES" => s.trusted_proxies = list(&v),
+                "TAPIR_SERVER_TLS_BIND" => s.tls_bind = v,
+                "TAPIR_SERVER_TLS_CERT" => s.tls_cert = PathBuf::from(v),
+                "TAPIR_SERVER_TLS_KEY" => s.tls_key = PathBuf::from(v),
+                "TAPIR_IDENTITY_SESSION_IDLE_SECS" => self.identity.session_idle_secs = num(name, &v)?,
+                "TAPIR_IDENTITY_SESSION_MAX_SECS" => self.identity.session_max_secs = num(name, &v)?,
+                "TAPIR_IDENTITY_BASIC_CACHE_SECS" => self.identity.basic_cache_secs = num(name, &v)?,
+                "TAPIR_IDENTITY_PLAIN_HTTP_ON_LOOPBACK" => {
+                    self.identity.plain_http_on_loopback = flag(name, &v)?
+                }
                 "TAPIR_DATABASE_URL" => d.url = v,
                 "TAPIR_DATABASE_SYNC_POOL" => d.sync_pool = num(name, &v)?,
                 "TAPIR_DATABASE_ASYNC_POOL" => d.async_pool = num(name, &v)?,
@@ -461,6 +510,20 @@ impl Config {
         if let Err(e) = crate::netblock::parse_list(&self.server.trusted_proxies) {
             return Err(ConfigError::Invalid(format!("server.trusted_proxies: {e}")));
         }
+        let s = &self.server;
+        if !s.tls_bind.trim().is_empty()
+            && (s.tls_cert.as_os_str().is_empty() || s.tls_key.as_os_str().is_empty())
+        {
+            return Err(ConfigError::Invalid(
+                "server.tls_bind needs server.tls_cert and server.tls_key (PEM files)".into(),
+            ));
+        }
+        let i = &self.identity;
+        if i.session_idle_secs == 0 || i.session_max_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "identity.session_idle_secs and identity.session_max_secs must be at least 1".into(),
+            ));
+        }
         if !(self.limits.sync_max_cost.is_finite() && self.limits.sync_max_cost >= 0.0) {
             return Err(ConfigError::Invalid(
                 "limits.sync_max_cost must be a number, 0 or more (0: no check)".into(),
@@ -492,6 +555,14 @@ impl Config {
     }
 
     /// The absolute URL of the TAP base (`http://host:port/tap`), for capabilities and Locations.
+    /// The configuration as `tapir check-config` prints it: a password in `database.url`
+    /// (URL form `postgres://user:secret@host/db` or `password=secret`) is replaced by `***`.
+    pub fn redacted(&self) -> Config {
+        let mut c = self.clone();
+        c.database.url = redact_url(&c.database.url);
+        c
+    }
+
     pub fn base_url(&self) -> String {
         if self.server.public_url.is_empty() {
             format!("http://{}{}", self.server.bind, self.server.base_path)
@@ -499,6 +570,39 @@ impl Config {
             self.server.public_url.clone()
         }
     }
+}
+
+/// `url` with any password replaced by `***`.
+fn redact_url(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        // The userinfo ends at the last '@' before the path.
+        let authority_end = rest.find('/').unwrap_or(rest.len());
+        let (authority, path) = rest.split_at(authority_end);
+        if let Some((userinfo, host)) = authority.rsplit_once('@') {
+            if let Some((user, _secret)) = userinfo.split_once(':') {
+                return format!("{scheme}://{user}:***@{host}{path}");
+            }
+        }
+        // A password can also come as a query parameter.
+        return redact_pairs(url, '&');
+    }
+    redact_pairs(url, ' ')
+}
+
+/// `password=...` items (separated by `sep`) with the value replaced.
+fn redact_pairs(s: &str, sep: char) -> String {
+    s.split(sep)
+        .map(|item| {
+            let key = item.trim_start_matches('?').split('=').next().unwrap_or("");
+            if key.trim().eq_ignore_ascii_case("password") {
+                let prefix = &item[..item.find('=').map_or(item.len(), |i| i + 1)];
+                format!("{prefix}***")
+            } else {
+                item.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(&sep.to_string())
 }
 
 /// Every environment variable Tapir reads.
@@ -512,6 +616,9 @@ pub const ENV_KEYS: &[&str] = &[
     "TAPIR_SERVER_CORS_ORIGINS",
     "TAPIR_SERVER_METRICS",
     "TAPIR_SERVER_TRUSTED_PROXIES",
+    "TAPIR_SERVER_TLS_BIND",
+    "TAPIR_SERVER_TLS_CERT",
+    "TAPIR_SERVER_TLS_KEY",
     "TAPIR_DATABASE_URL",
     "TAPIR_DATABASE_SYNC_POOL",
     "TAPIR_DATABASE_ASYNC_POOL",
@@ -553,11 +660,37 @@ pub const ENV_KEYS: &[&str] = &[
     "TAPIR_SERVICE_PUBLISHER",
     "TAPIR_SERVICE_CONTACT_NAME",
     "TAPIR_SERVICE_CONTACT_EMAIL",
+    "TAPIR_IDENTITY_SESSION_IDLE_SECS",
+    "TAPIR_IDENTITY_SESSION_MAX_SECS",
+    "TAPIR_IDENTITY_BASIC_CACHE_SECS",
+    "TAPIR_IDENTITY_PLAIN_HTTP_ON_LOOPBACK",
 ];
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://tapir:s3cret@db:5432/cat"),
+            "postgres://tapir:***@db:5432/cat"
+        );
+        assert_eq!(
+            redact_url("postgresql://tapir@db/cat"),
+            "postgresql://tapir@db/cat"
+        );
+        assert_eq!(redact_url("postgres://u:p@ss@db/cat"), "postgres://u:***@db/cat");
+        assert_eq!(
+            redact_url("postgres://db/cat?user=u&password=s3cret&sslmode=require"),
+            "postgres://db/cat?user=u&password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact_url("host=db user=tapir password=s3cret dbname=cat"),
+            "host=db user=tapir password=*** dbname=cat"
+        );
+        assert_eq!(redact_url(""), "");
+    }
 
     #[test]
     fn file_then_environment() {

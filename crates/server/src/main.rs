@@ -9,6 +9,7 @@ mod config;
 mod db;
 mod exec;
 mod http;
+mod identity;
 mod jobs;
 mod netblock;
 mod tap;
@@ -48,25 +49,149 @@ enum Command {
     /// Work with ADQL queries without a server.
     #[command(subcommand)]
     Adql(AdqlCommand),
+    /// Manage user accounts (passwords are read from the terminal or standard input).
+    User {
+        #[command(flatten)]
+        args: ServeArgs,
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage groups (restricted tables are readable by groups).
+    Group {
+        #[command(flatten)]
+        args: ServeArgs,
+        #[command(subcommand)]
+        command: GroupCommand,
+    },
+    /// Manage bearer tokens (for scripts: `Authorization: Bearer <token>`).
+    Token {
+        #[command(flatten)]
+        args: ServeArgs,
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is asked for (or read from standard input).
+    Add {
+        name: String,
+        #[arg(long)]
+        email: Option<String>,
+        /// A user who authenticates with tokens only.
+        #[arg(long)]
+        no_password: bool,
+        /// Groups to put the user in (repeatable).
+        #[arg(long = "group", value_name = "GROUP")]
+        groups: Vec<String>,
+    },
+    /// Change a user's password (their sessions end).
+    Passwd { name: String },
+    /// Disable a user: no login, no token, sessions end; jobs are kept.
+    Disable { name: String },
+    /// Enable a disabled user again.
+    Enable { name: String },
+    /// Remove a user with their sessions and tokens.
+    Remove { name: String },
+    /// List the users.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum GroupCommand {
+    /// Put users into a group (created by its first member).
+    Add { group: String, users: Vec<String> },
+    /// Take users out of a group.
+    Remove { group: String, users: Vec<String> },
+    /// List the groups and their members.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create a token for a user; it is printed once.
+    Create {
+        user: String,
+        /// Days until the token expires (default: never; revoke it instead).
+        #[arg(long, value_name = "DAYS")]
+        expires: Option<u64>,
+    },
+    /// Revoke a token by its id (as `token list` shows it).
+    Revoke { id: String },
+    /// List tokens (of one user when given).
+    List { user: Option<String> },
+}
+
+impl UserCommand {
+    fn action(self) -> cli::identity::Action {
+        use cli::identity::Action;
+        match self {
+            UserCommand::Add {
+                name,
+                email,
+                no_password,
+                groups,
+            } => Action::UserAdd {
+                name,
+                email,
+                no_password,
+                groups,
+            },
+            UserCommand::Passwd { name } => Action::UserPasswd { name },
+            UserCommand::Disable { name } => Action::UserDisable { name, disabled: true },
+            UserCommand::Enable { name } => Action::UserDisable {
+                name,
+                disabled: false,
+            },
+            UserCommand::Remove { name } => Action::UserRemove { name },
+            UserCommand::List => Action::UserList,
+        }
+    }
+}
+
+impl GroupCommand {
+    fn action(self) -> cli::identity::Action {
+        use cli::identity::Action;
+        match self {
+            GroupCommand::Add { group, users } => Action::GroupAdd { group, users },
+            GroupCommand::Remove { group, users } => Action::GroupRemove { group, users },
+            GroupCommand::List => Action::GroupList,
+        }
+    }
+}
+
+impl TokenCommand {
+    fn action(self) -> cli::identity::Action {
+        use cli::identity::Action;
+        match self {
+            TokenCommand::Create { user, expires } => Action::TokenCreate {
+                user,
+                expires_days: expires,
+            },
+            TokenCommand::Revoke { id } => Action::TokenRevoke { id },
+            TokenCommand::List { user } => Action::TokenList { user },
+        }
+    }
 }
 
 /// Where the configuration comes from, and the flags that override it.
 #[derive(Debug, Clone, clap::Args)]
 struct ServeArgs {
     /// Configuration file (default: config/default.toml when it exists).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Address to listen on, e.g. 127.0.0.1:8080.
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, global = true, value_name = "ADDR")]
     bind: Option<String>,
     /// Tapir's data directory (embedded PostgreSQL, result files).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, global = true, value_name = "DIR")]
     data_dir: Option<PathBuf>,
     /// The URL clients use to reach the TAP base, e.g. https://archive.example.org/tap.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, global = true, value_name = "URL")]
     public_url: Option<String>,
     /// PostgreSQL URL of an existing database (instead of the embedded cluster).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, global = true, value_name = "URL")]
     database_url: Option<String>,
 }
 
@@ -140,6 +265,9 @@ fn main() -> ExitCode {
         Command::Adql(AdqlCommand::Translate { catalog, json, query }) => {
             cli::adql::translate(&catalog, json, query)
         }
+        Command::User { args, command } => cli::identity::run(&args, command.action()),
+        Command::Group { args, command } => cli::identity::run(&args, command.action()),
+        Command::Token { args, command } => cli::identity::run(&args, command.action()),
     };
     match result {
         Ok(code) => code,

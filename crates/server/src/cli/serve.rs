@@ -7,7 +7,7 @@ use anyhow::Context;
 use crate::db::{self, Database};
 use crate::ServeArgs;
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         // ADQL checking recurses once per nesting level (up to 100): give it room beyond
@@ -17,7 +17,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-fn init_logging() {
+pub(crate) fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("TAPIR_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
@@ -32,7 +32,8 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
 
 pub fn check_config(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let config = args.config()?;
-    let text = toml::to_string(&config).context("cannot print the configuration")?;
+    // Secrets never reach the output (a password in the database URL).
+    let text = toml::to_string(&config.redacted()).context("cannot print the configuration")?;
     print!("{text}");
     Ok(ExitCode::SUCCESS)
 }

@@ -34,6 +34,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "job_progress",
         include_str!("../../../../migrations/0006_job_progress.sql"),
     ),
+    (
+        7,
+        "identity",
+        include_str!("../../../../migrations/0007_identity.sql"),
+    ),
 ];
 
 /// Advisory lock keys (arbitrary constants: "tapir" plus a number).

@@ -472,7 +472,7 @@ fn embedded_cluster_demo_and_operator_mode() {
             .await
             .expect("query")
             .get(0);
-        assert_eq!(migrations, 6);
+        assert_eq!(migrations, 7);
 
         // The query role reads the catalogue and nothing else.
         client
@@ -490,6 +490,28 @@ fn embedded_cluster_demo_and_operator_mode() {
             .await
             .is_err());
         client.batch_execute("ROLLBACK").await.expect("rollback");
+        // Nor the accounts, sessions and tokens (issue 14), each tried in its own transaction.
+        for table in [
+            "tapir.users",
+            "tapir.sessions",
+            "tapir.tokens",
+            "tapir.user_groups",
+        ] {
+            client
+                .batch_execute(&format!("BEGIN; SET LOCAL ROLE {QUERY_ROLE}"))
+                .await
+                .expect("set role");
+            let denied = client
+                .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+                .await
+                .expect_err("the query role cannot read identity tables");
+            assert_eq!(
+                denied.code(),
+                Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+                "{table}"
+            );
+            client.batch_execute("ROLLBACK").await.expect("rollback");
+        }
 
         // load_bench at a small size replaces the demo's copy and is published.
         load_bench(&client, 2000).await.expect("bench loads");

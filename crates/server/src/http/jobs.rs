@@ -18,6 +18,7 @@ use tokio::sync::{broadcast, mpsc};
 use uws::{Action, Phase, UtcTime};
 
 use super::sync::{read_form, read_params, ChunkStream};
+use crate::identity::Caller;
 use crate::jobs::hub::Event;
 use crate::jobs::store::{self, Job};
 use crate::tap::Params;
@@ -87,6 +88,7 @@ async fn params_of(state: &Service, req: Request) -> Result<Params, TapError> {
 /// because that page's readers click it, and turned off with `jobs.create_by_get = false`
 /// (docs/tap.md).
 pub async fn list(State(state): State<Arc<Service>>, req: Request) -> Result<Response, TapError> {
+    let caller = super::auth::caller_of(&req);
     let params = params_of(&state, req).await?;
     if params.get("QUERY").is_some() {
         if !state.config.jobs.create_by_get {
@@ -95,7 +97,7 @@ pub async fn list(State(state): State<Arc<Service>>, req: Request) -> Result<Res
                 "this service creates jobs only by POST to /async (jobs.create_by_get = false)",
             ));
         }
-        return create_job(&state, params).await;
+        return create_job(&state, &caller, params).await;
     }
     let filter = uws::JobFilter::from_params(params.pairs().iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .map_err(|e| TapError::bad_request(e.to_string()))?;
@@ -126,12 +128,14 @@ pub async fn list(State(state): State<Arc<Service>>, req: Request) -> Result<Res
 
 /// `POST /async` (JB-01, JB-02): a PENDING job, or a QUEUED one with PHASE=RUN; 303 to it.
 pub async fn create(State(state): State<Arc<Service>>, req: Request) -> Result<Response, TapError> {
+    let caller = super::auth::caller_of(&req);
     let params = params_of(&state, req).await?;
-    create_job(&state, params).await
+    create_job(&state, &caller, params).await
 }
 
-/// A new job from the request's parameters (POST, or GET with a QUERY); 303 to it.
-async fn create_job(state: &Service, mut params: Params) -> Result<Response, TapError> {
+/// A new job of `caller` (its owner) from the request's parameters (POST, or GET with a
+/// QUERY); 303 to it.
+async fn create_job(state: &Service, caller: &Caller, mut params: Params) -> Result<Response, TapError> {
     let phase = match params.take("PHASE") {
         None => Phase::Pending,
         Some(p) => match Action::parse(&p) {
@@ -167,6 +171,7 @@ async fn create_job(state: &Service, mut params: Params) -> Result<Response, Tap
         destruction: policy.grant_destruction(created, requested_destruction),
         quote,
         params: &pairs,
+        owner: caller.owner(),
     };
     let client = state.jobs.connection().await?;
     if phase == Phase::Queued {
@@ -179,7 +184,7 @@ async fn create_job(state: &Service, mut params: Params) -> Result<Response, Tap
             store::set_phase(&client, &id, Phase::Pending, Phase::Queued).await?;
         }
     }
-    tracing::info!(job = %id, phase = %phase, files = parts.len(), "job created");
+    tracing::info!(job = %id, phase = %phase, files = parts.len(), owner = caller.label(), "job created");
     Ok(see_other(job_url(state, &id)))
 }
 

@@ -17,16 +17,18 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tower::ServiceExt;
 
+use super::tls::TlsSource;
 use crate::config::ServerConfig;
 
 /// How long in-flight requests get to finish after the stop signal.
 const DRAIN: Duration = Duration::from_secs(30);
 
-/// Serve `app` on `listener` until `stop` resolves, then drain.
+/// Serve `app` on `listener` (over TLS when `tls` is given) until `stop` resolves, then drain.
 pub async fn serve<S>(
     listener: TcpListener,
     app: S,
     cfg: &ServerConfig,
+    tls: Option<Arc<TlsSource>>,
     stop: impl std::future::Future<Output = ()>,
 ) where
     S: tower::Service<Request, Response = axum::response::Response, Error = Infallible>
@@ -63,27 +65,33 @@ pub async fn serve<S>(
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::warn!("cannot set TCP_NODELAY: {e}");
         }
+        let https = tls.is_some();
         let service = app.clone().map_request(move |req: hyper::Request<Incoming>| {
             let mut req = req.map(Body::new);
-            // Per-client limits need the peer (http::client).
+            // Per-client limits need the peer (http::client); credentials need to know
+            // whether the request came over TLS (http::auth).
             req.extensions_mut().insert(super::client::Peer(peer));
+            if https {
+                req.extensions_mut().insert(super::auth::Https);
+            }
             req
         });
-        let mut stopped = stopped.clone();
+        let stopped = stopped.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let mut builder = hyper::server::conn::http1::Builder::new();
-            builder
-                .timer(TokioTimer::new())
-                .header_read_timeout(header_timeout);
-            let conn = builder
-                .serve_connection(TokioIo::new(tcp), TowerToHyperService::new(service))
-                .with_upgrades();
-            tokio::pin!(conn);
-            tokio::select! {
-                _ = conn.as_mut() => {}
-                _ = async { let _ = stopped.wait_for(|s| *s).await.map(|_| ()); } => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = conn.await;
+            match tls {
+                None => connection(TokioIo::new(tcp), service, header_timeout, stopped).await,
+                Some(source) => {
+                    let acceptor = tokio_rustls::TlsAcceptor::from(source.current());
+                    // The handshake has the headers' time limit: a client that opens a
+                    // connection and says nothing is closed just the same.
+                    match tokio::time::timeout(header_timeout, acceptor.accept(tcp)).await {
+                        Ok(Ok(stream)) => {
+                            connection(TokioIo::new(stream), service, header_timeout, stopped).await
+                        }
+                        Ok(Err(e)) => tracing::debug!(%peer, "TLS handshake failed: {e}"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
                 }
             }
             drop(slot);
@@ -97,5 +105,37 @@ pub async fn serve<S>(
             "some connections were still open {} s after the stop",
             DRAIN.as_secs()
         );
+    }
+}
+
+/// One HTTP/1.1 connection over `io` (plain TCP or TLS), closed gracefully when `stopped`
+/// turns true.
+async fn connection<I, S>(
+    io: TokioIo<I>,
+    service: S,
+    header_timeout: Duration,
+    mut stopped: watch::Receiver<bool>,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    S: tower::Service<hyper::Request<Incoming>, Response = axum::response::Response, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send,
+{
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let conn = builder
+        .serve_connection(io, TowerToHyperService::new(service))
+        .with_upgrades();
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = async { let _ = stopped.wait_for(|s| *s).await.map(|_| ()); } => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
     }
 }

@@ -4,14 +4,17 @@
 //! trailing slashes), every response carries a `Server` header (taplint asks for
 //! it), CORS is open and gzip is used when the client accepts it.
 
+pub(crate) mod auth;
 pub(crate) mod client;
 pub mod error;
 mod esa;
 mod jobs;
 mod listen;
+mod login;
 mod per_client;
 mod resources;
 pub(crate) mod sync;
+mod tls;
 
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, RwLock};
@@ -31,8 +34,8 @@ use crate::db::{self, Database};
 use crate::tap::metrics::Metrics;
 use crate::tap::{Served, Service};
 
-/// The routes under the base path.
-pub fn router(state: Arc<Service>) -> Router {
+/// The routes under the base path, behind the authentication layer (`auth`).
+pub fn router(state: Arc<Service>, auth: Arc<auth::AuthState>) -> Router {
     let tap = Router::new()
         .route("/", get(resources::landing))
         .route(
@@ -83,6 +86,7 @@ pub fn router(state: Arc<Service>) -> Router {
         .route("/examples", get(resources::examples))
         .route("/xml/esatapplus.xsd", get(resources::esatapplus_xsd));
     let base = state.config.server.base_path.clone();
+    let cors_origins = state.config.server.cors_origins.clone();
     let app = if base.is_empty() {
         tap
     } else {
@@ -93,9 +97,23 @@ pub fn router(state: Arc<Service>) -> Router {
     } else {
         app
     };
-    let cors = cors(&state.config.server.cors_origins);
-    app.fallback(resources::not_found)
-        .with_state(state)
+    let app = app.fallback(resources::not_found).with_state(state);
+    // TAP+ login and logout, at the base path and at its parent (the Gaia layout).
+    let mut sessions = vec![base.clone()];
+    if let Some((parent, _)) = base.rsplit_once('/') {
+        if parent != base {
+            sessions.push(parent.to_string());
+        }
+    }
+    let mut logins = Router::new();
+    for prefix in sessions {
+        logins = logins
+            .route(&format!("{prefix}/login"), post(login::login))
+            .route(&format!("{prefix}/logout"), post(login::logout));
+    }
+    let app = app.merge(logins.with_state(Arc::clone(&auth)));
+    let cors = cors(&cors_origins);
+    app.layer(axum::middleware::from_fn_with_state(auth, auth::authenticate))
         .layer(CompressionLayer::new())
         .layer(cors)
         .layer(SetResponseHeaderLayer::overriding(
@@ -208,36 +226,92 @@ async fn serve_with(config: &Config, database: &Database) -> anyhow::Result<()> 
         spool_dir,
         spool_seq: AtomicU64::new(0),
     });
-    spawn_reloader(Arc::clone(&state));
+    let auth = Arc::new(auth::AuthState {
+        authenticator: crate::identity::Authenticator::new(
+            database.pool_named(config.database.async_pool.max(2), Some("tapir-identity"))?,
+            &config.identity,
+        ),
+        proxies: crate::netblock::parse_list(&config.server.trusted_proxies).map_err(anyhow::Error::msg)?,
+        plain_http_on_loopback: config.identity.plain_http_on_loopback,
+    });
+    spawn_session_purge(Arc::clone(&auth), config.jobs.reap_interval_secs);
+    let tls = match config.server.tls_bind.trim() {
+        "" => None,
+        _ => Some(Arc::new(
+            tls::TlsSource::load(&config.server.tls_cert, &config.server.tls_key)
+                .map_err(anyhow::Error::msg)?,
+        )),
+    };
+    spawn_reloader(Arc::clone(&state), tls.clone());
     crate::jobs::start(&state, database.pg_config()?).await?;
-    let app = tower::util::MapRequestLayer::new(normalize_path).layer(router(Arc::clone(&state)));
+    let app = tower::util::MapRequestLayer::new(normalize_path).layer(router(Arc::clone(&state), auth));
     let listener = tokio::net::TcpListener::bind(&config.server.bind)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.bind))?;
+    let tls_listener = match &tls {
+        Some(_) => Some(
+            tokio::net::TcpListener::bind(config.server.tls_bind.trim())
+                .await
+                .with_context(|| format!("cannot listen on {} (HTTPS)", config.server.tls_bind))?,
+        ),
+        None => None,
+    };
     tracing::info!(
-        "Tapir serves {} (listening on {})",
+        "Tapir serves {} (listening on {}{})",
         state.base_url,
-        config.server.bind
+        config.server.bind,
+        if tls.is_some() {
+            format!(", HTTPS on {}", config.server.tls_bind)
+        } else {
+            String::new()
+        }
     );
+    // One stop signal for both listeners.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopping = Arc::clone(&state);
-    listen::serve(listener, app, &config.server, async move {
+    tokio::spawn(async move {
         shutdown_signal().await;
         // Blocked WAITs return and running jobs are cancelled, so in-flight requests end.
         crate::jobs::stop(&stopping).await;
-    })
-    .await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let plain = listen::serve(
+        listener,
+        app.clone(),
+        &config.server,
+        None,
+        stopped(stop_rx.clone()),
+    );
+    match tls_listener {
+        Some(l) => {
+            let secure = listen::serve(l, app, &config.server, tls, stopped(stop_rx));
+            tokio::join!(plain, secure);
+        }
+        None => plain.await,
+    }
     tracing::info!("shut down");
     Ok(())
 }
 
-/// Re-read TAP_SCHEMA on SIGHUP, so operators can publish tables without a restart.
-fn spawn_reloader(state: Arc<Service>) {
+/// Re-read TAP_SCHEMA (and the TLS certificate) on SIGHUP, so operators can publish tables
+/// and renew certificates without a restart.
+fn spawn_reloader(state: Arc<Service>, tls: Option<Arc<tls::TlsSource>>) {
     tokio::spawn(async move {
         let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
             tracing::warn!("cannot listen for SIGHUP; TAP_SCHEMA is read only at start");
             return;
         };
         while hup.recv().await.is_some() {
+            if let Some(tls) = &tls {
+                let server = &state.config.server;
+                match tls.reload(&server.tls_cert, &server.tls_key) {
+                    Ok(()) => tracing::info!("TLS certificate re-read"),
+                    Err(e) => tracing::error!("cannot re-read the TLS certificate, keeping the old one: {e}"),
+                }
+            }
             let result = async {
                 let client = state.sync_pool.get().await.map_err(|e| anyhow::anyhow!("{e}"))?;
                 anyhow::Ok(db::read_tap_schema(&client).await?)
@@ -249,6 +323,21 @@ fn spawn_reloader(state: Arc<Service>) {
                     state.replace_served(Served::new(t));
                 }
                 Err(e) => tracing::error!("cannot re-read TAP_SCHEMA, keeping the old catalogue: {e:#}"),
+            }
+        }
+    });
+}
+
+/// Remove dead login sessions as often as the job reaper runs.
+fn spawn_session_purge(auth: Arc<auth::AuthState>, every_secs: u64) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(every_secs.max(1)));
+        loop {
+            tick.tick().await;
+            match auth.authenticator.purge().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sessions = n, "removed ended login sessions"),
+                Err(e) => tracing::warn!("cannot remove ended login sessions: {e}"),
             }
         }
     });

@@ -108,6 +108,8 @@ pub struct NewJob<'a> {
     pub destruction: UtcTime,
     pub quote: Option<UtcTime>,
     pub params: &'a [(String, String)],
+    /// The authenticated user who created it (None: anonymous).
+    pub owner: Option<&'a str>,
 }
 
 fn split(params: &[(String, String)]) -> (Vec<&str>, Vec<&str>) {
@@ -132,8 +134,8 @@ pub async fn insert(client: &Client, job: &NewJob<'_>) -> Result<(), DbError> {
     client
         .execute(
             "INSERT INTO tapir.jobs (job_id, run_id, phase, execution_duration, destruction, \
-             param_names, param_values, queued_at, creation_time, quote) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8 THEN clock_timestamp() END, $9, $10)",
+             param_names, param_values, queued_at, creation_time, quote, owner_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8 THEN clock_timestamp() END, $9, $10, $11)",
             &[
                 &job.id,
                 &run_id_of(job.params),
@@ -145,6 +147,7 @@ pub async fn insert(client: &Client, job: &NewJob<'_>) -> Result<(), DbError> {
                 &queued,
                 &job.creation_time.to_system(),
                 &job.quote.map(UtcTime::to_system),
+                &job.owner,
             ],
         )
         .await

@@ -12,6 +12,8 @@ use crate::db::DbError;
 pub enum ErrorKind {
     /// The request is wrong: parameters, the query, an upload.
     BadRequest,
+    /// Credentials were given and are wrong (a password, a token): 401.
+    Unauthorized,
     /// The request is right but not allowed now (a PENDING-only change of a running job).
     Forbidden,
     /// No such job, table or resource.
@@ -50,6 +52,10 @@ impl TapError {
     /// The client's mistake: bad parameters, a bad query.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::BadRequest, message)
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Unauthorized, message)
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {

@@ -1,0 +1,386 @@
+//! Identity (issue 14, first part): accounts managed with `tapir user|group|token`, TAP+ login
+//! and logout with the session cookie, HTTP Basic and bearer tokens, the HTTPS listener, owners
+//! recorded on jobs, and the security properties of each (same answer and time for unknown
+//! users and wrong passwords, slowed repeated failures without lockout, no session fixation,
+//! credentials refused over plain HTTP, no password in logs or `check-config`).
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{curl, embedded_url, free_port, start_with, Reply, Server};
+
+/// `tapir <args> --database-url <the server's cluster>`, with `stdin` piped in.
+fn tapir(s: &Server, args: &[&str], stdin: &str) -> (bool, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tapir"))
+        .args(args)
+        .arg("--database-url")
+        .arg(embedded_url(s))
+        .env("TAPIR_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tapir runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("stdin written");
+    let out = child.wait_with_output().expect("tapir ends");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn add_user(s: &Server, name: &str, password: &str) {
+    let (ok, out, err) = tapir(s, &["user", "add", name], &format!("{password}\n"));
+    assert!(ok, "user add {name}: {out} {err}");
+}
+
+/// A self-signed certificate for 127.0.0.1 in `dir`: (cert, key).
+fn certificate(dir: &Path) -> (String, String) {
+    let cert = dir.join("cert.pem");
+    let key = dir.join("key.pem");
+    let ok = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+        ])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl runs");
+    assert!(ok.success(), "openssl made a certificate");
+    (cert.display().to_string(), key.display().to_string())
+}
+
+fn login(s: &Server, base: &str, user: &str, password: &str, extra: &[&str]) -> Reply {
+    let mut args = vec![format!("{base}/login")];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    args.extend([
+        "--data-urlencode".into(),
+        format!("username={user}"),
+        "--data-urlencode".into(),
+        format!("password={password}"),
+    ]);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    curl(s, &refs)
+}
+
+/// The session cookie's value from a login answer, checking the header's shape: the cookie is
+/// the first item of `Set-Cookie` (TapPlus reads only that position).
+fn session(r: &Reply) -> String {
+    let set = r.header("set-cookie").unwrap_or_default();
+    let first = set.split(';').next().unwrap_or_default();
+    let value = first
+        .strip_prefix("JSESSIONID=")
+        .unwrap_or_else(|| panic!("JSESSIONID first in Set-Cookie: {set}"));
+    assert_eq!(value.len(), 64, "256 random bits: {set}");
+    for attr in ["HttpOnly", "Path=/", "SameSite=Lax"] {
+        assert!(set.contains(attr), "{attr} in {set}");
+    }
+    value.to_string()
+}
+
+/// A job created with `auth` (curl arguments), and its owner as `/owner` answers.
+fn job_owner(s: &Server, base: &str, auth: &[&str]) -> String {
+    let mut args = vec![format!("{base}/async")];
+    args.extend(auth.iter().map(|a| a.to_string()));
+    args.extend([
+        "--data-urlencode".into(),
+        "QUERY=SELECT TOP 1 id FROM bench.objects".into(),
+    ]);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let created = curl(s, &refs);
+    assert_eq!(created.status, 303, "{}", created.text());
+    let job = created.header("location").expect("Location");
+    let mut owner_args = vec![format!("{job}/owner")];
+    owner_args.extend(auth.iter().map(|a| a.to_string()));
+    let refs: Vec<&str> = owner_args.iter().map(String::as_str).collect();
+    let owner = curl(s, &refs);
+    assert_eq!(owner.status, 200, "{}", owner.text());
+    owner.text()
+}
+
+#[test]
+fn accounts_sessions_basic_and_tokens() {
+    let certs = std::env::temp_dir().join(format!("tapir-identity-certs-{}", std::process::id()));
+    std::fs::create_dir_all(&certs).expect("cert dir");
+    let (cert, key) = certificate(&certs);
+    let tls_port = free_port();
+    let tls_bind = format!("127.0.0.1:{tls_port}");
+    let env = [
+        ("TAPIR_IDENTITY_PLAIN_HTTP_ON_LOOPBACK", "true"),
+        // The timing and throttle checks speak for other clients through X-Forwarded-For.
+        ("TAPIR_SERVER_TRUSTED_PROXIES", "127.0.0.1"),
+        ("TAPIR_SERVER_TLS_BIND", tls_bind.as_str()),
+        ("TAPIR_SERVER_TLS_CERT", cert.as_str()),
+        ("TAPIR_SERVER_TLS_KEY", key.as_str()),
+    ];
+    let Some(s) = start_with(&env, None) else {
+        return;
+    };
+    let base = s.base.clone();
+    let https = format!("https://127.0.0.1:{tls_port}/tap");
+    for (u, p) in [
+        ("alice", "alice-pw"),
+        ("bob", "bob-pw"),
+        ("carol", "carol-pw"),
+        ("u1", "x"),
+        ("u2", "x"),
+        ("u3", "x"),
+    ] {
+        add_user(&s, u, p);
+    }
+    let (ok, _, err) = tapir(&s, &["user", "add", "alice"], "other\n");
+    assert!(!ok && err.contains("exists already"), "{err}");
+    let (ok, _, err) = tapir(&s, &["user", "disable", "carol"], "");
+    assert!(ok, "{err}");
+    let (ok, _, err) = tapir(&s, &["group", "add", "gaia", "alice", "bob"], "");
+    assert!(ok, "{err}");
+    let (ok, listed, _) = tapir(&s, &["user", "list"], "");
+    assert!(ok);
+    assert!(
+        listed.lines().any(|l| l.starts_with("alice\t-\tenabled\tgaia\t")),
+        "{listed}"
+    );
+    assert!(
+        listed.lines().any(|l| l.starts_with("carol\t-\tdisabled\t")),
+        "{listed}"
+    );
+    let (ok, token, err) = tapir(&s, &["token", "create", "bob"], "");
+    assert!(ok, "{err}");
+    let token = token.trim().to_string();
+    assert_eq!(token.len(), 64, "{token}");
+    let hashes = common::psql(&s, "SELECT string_agg(password_hash, ' ') FROM tapir.users");
+    assert!(hashes.contains("$argon2id$v=19$m=19456,t=2,p=1$"), "{hashes}");
+    assert!(!hashes.contains("alice-pw"));
+
+    // Login at the base path and at its parent (the Gaia layout serves /tap-server/login).
+    let r = login(&s, &base, "alice", "alice-pw", &[]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let cookie = session(&r);
+    assert!(
+        !r.header("set-cookie").unwrap_or_default().contains("Secure"),
+        "plain loopback"
+    );
+    let parent = base.trim_end_matches("/tap");
+    let r = login(&s, parent, "alice", "alice-pw", &[]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_ne!(session(&r), cookie, "a new session per login");
+    let with_cookie = format!("JSESSIONID={cookie}");
+    assert_eq!(job_owner(&s, &base, &["-b", &with_cookie]), "alice");
+    assert_eq!(job_owner(&s, &base, &[]), "", "anonymous jobs have no owner");
+    let job_doc = {
+        let created = curl(
+            &s,
+            &[
+                &format!("{base}/async"),
+                "-b",
+                &with_cookie,
+                "--data-urlencode",
+                "QUERY=SELECT TOP 1 id FROM bench.objects",
+            ],
+        );
+        curl(
+            &s,
+            &[&created.header("location").expect("Location"), "-b", &with_cookie],
+        )
+        .text()
+    };
+    assert!(job_doc.contains("<uws:ownerId>alice</uws:ownerId>"), "{job_doc}");
+
+    // Wrong password and unknown user: the same status, words and time.
+    let mut wrong = Vec::new();
+    let mut unknown = Vec::new();
+    for i in 0..3 {
+        let xff_a = format!("X-Forwarded-For: 198.51.100.{}", 10 + i);
+        let xff_b = format!("X-Forwarded-For: 198.51.100.{}", 20 + i);
+        let t0 = Instant::now();
+        let a = login(&s, &base, &format!("u{}", i + 1), "wrong", &["-H", &xff_a]);
+        wrong.push(t0.elapsed());
+        let t0 = Instant::now();
+        let b = login(&s, &base, &format!("nobody{i}"), "wrong", &["-H", &xff_b]);
+        unknown.push(t0.elapsed());
+        assert_eq!((a.status, b.status), (401, 401));
+        assert_eq!(a.text(), b.text());
+        assert!(a.text().contains("wrong user name or password"), "{}", a.text());
+        assert!(a.header("set-cookie").is_none());
+    }
+    wrong.sort();
+    unknown.sort();
+    let (w, u) = (wrong[1].as_secs_f64(), unknown[1].as_secs_f64());
+    eprintln!(
+        "login refusal, median: wrong password {:.1} ms, unknown user {:.1} ms",
+        w * 1e3,
+        u * 1e3
+    );
+    assert!(
+        w / u < 2.0 && u / w < 2.0,
+        "wrong {wrong:?} vs unknown {unknown:?}"
+    );
+
+    // Repeated failures are slowed, never locked out.
+    let xff = ["-H", "X-Forwarded-For: 203.0.113.7"];
+    for _ in 0..4 {
+        assert_eq!(login(&s, &base, "bob", "guess", &xff).status, 401);
+    }
+    let t0 = Instant::now();
+    assert_eq!(login(&s, &base, "bob", "guess", &xff).status, 401);
+    let slowed = t0.elapsed();
+    assert!(
+        slowed >= Duration::from_millis(500),
+        "the fifth failure waits: {slowed:?}"
+    );
+    let r = login(&s, &base, "bob", "bob-pw", &xff);
+    assert_eq!(r.status, 200, "the right password still works: {}", r.text());
+    eprintln!("fifth failed login answered after {slowed:?}; the right password still logs in");
+
+    // A disabled user cannot log in; disabling ends the user's sessions.
+    assert_eq!(login(&s, &base, "carol", "carol-pw", &[]).status, 401);
+
+    // Session fixation: a cookie the client brings is never adopted.
+    let planted = "ab".repeat(32);
+    let planted_cookie = format!("JSESSIONID={planted}");
+    let r = login(&s, &base, "alice", "alice-pw", &["-b", &planted_cookie]);
+    assert_eq!(r.status, 200);
+    assert_ne!(session(&r), planted);
+    assert_eq!(
+        job_owner(&s, &base, &["-b", &planted_cookie]),
+        "",
+        "the planted cookie is nobody"
+    );
+
+    // HTTP Basic and bearer tokens.
+    assert_eq!(job_owner(&s, &base, &["-u", "alice:alice-pw"]), "alice");
+    assert_eq!(
+        job_owner(&s, &base, &["-u", "alice:alice-pw"]),
+        "alice",
+        "remembered"
+    );
+    let r = curl(&s, &[&format!("{base}/async"), "-u", "alice:nope"]);
+    assert_eq!(r.status, 401, "{}", r.text());
+    assert!(
+        r.header("www-authenticate").unwrap_or_default().contains("Basic"),
+        "{}",
+        r.headers
+    );
+    let bearer = format!("Authorization: Bearer {token}");
+    assert_eq!(job_owner(&s, &base, &["-H", &bearer]), "bob");
+    let r = curl(
+        &s,
+        &[
+            &format!("{base}/async"),
+            "-H",
+            &format!("Authorization: Bearer {}", "0".repeat(64)),
+        ],
+    );
+    assert_eq!(r.status, 401, "{}", r.text());
+    let (ok, tokens, _) = tapir(&s, &["token", "list", "bob"], "");
+    assert!(ok);
+    let id = tokens
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split('\t').next())
+        .expect("a token id")
+        .to_string();
+    let (ok, _, err) = tapir(&s, &["token", "revoke", &id], "");
+    assert!(ok, "{err}");
+    let r = curl(&s, &[&format!("{base}/async"), "-H", &bearer]);
+    assert_eq!(r.status, 401, "a revoked token: {}", r.text());
+
+    // Logout ends the session server-side: the cookie is nobody afterwards.
+    let r = curl(&s, &[&format!("{base}/logout"), "-X", "POST", "-b", &with_cookie]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.header("set-cookie").unwrap_or_default().contains("Max-Age=0"));
+    assert_eq!(job_owner(&s, &base, &["-b", &with_cookie]), "");
+
+    // Disabling a user ends their sessions at once.
+    let r = login(&s, &base, "alice", "alice-pw", &[]);
+    let fresh = format!("JSESSIONID={}", session(&r));
+    assert_eq!(job_owner(&s, &base, &["-b", &fresh]), "alice");
+    let (ok, _, err) = tapir(&s, &["user", "disable", "alice"], "");
+    assert!(ok, "{err}");
+    assert_eq!(job_owner(&s, &base, &["-b", &fresh]), "");
+
+    // HTTPS: the certificate verifies, and the cookie is Secure.
+    let r = curl(&s, &["--cacert", &cert, &format!("{https}/availability")]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("<vosi:available>true</vosi:available>"));
+    let r = login(&s, &https, "bob", "bob-pw", &["--cacert", &cert]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let secure = r.header("set-cookie").unwrap_or_default();
+    assert!(secure.contains("; Secure"), "{secure}");
+    let over_tls = format!("JSESSIONID={}", session(&r));
+    assert_eq!(
+        job_owner(&s, &https, &["--cacert", &cert, "-b", &over_tls]),
+        "bob"
+    );
+
+    // No password in the log.
+    let log = s.log();
+    for secret in ["alice-pw", "bob-pw", "carol-pw", token.as_str()] {
+        assert!(!log.contains(secret), "{secret} in the server log");
+    }
+    let _ = std::fs::remove_dir_all(&certs);
+}
+
+/// Without `identity.plain_http_on_loopback`, credentials over plain HTTP are refused (403,
+/// told to use HTTPS) and nothing is checked; `check-config` never prints a database password.
+#[test]
+fn credentials_need_https() {
+    let Some(s) = start_with(&[], None) else {
+        return;
+    };
+    add_user(&s, "alice", "alice-pw");
+    let r = login(&s, &s.base, "alice", "alice-pw", &[]);
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(r.text().contains("HTTPS"), "{}", r.text());
+    assert!(r.header("set-cookie").is_none());
+    let r = curl(&s, &[&format!("{}/async", s.base), "-u", "alice:alice-pw"]);
+    assert_eq!(r.status, 403, "{}", r.text());
+    let r = curl(
+        &s,
+        &[
+            &format!("{}/async", s.base),
+            "-b",
+            &format!("JSESSIONID={}", "ab".repeat(32)),
+        ],
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    // Anonymous use is unchanged.
+    let r = common::get(&s, "/async");
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    let out = Command::new(env!("CARGO_BIN_EXE_tapir"))
+        .args([
+            "check-config",
+            "--database-url",
+            "postgres://tapir:s3cr3t-pw@db.example/cat",
+        ])
+        .output()
+        .expect("tapir runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("postgres://tapir:***@db.example/cat"), "{text}");
+    assert!(!text.contains("s3cr3t-pw"), "{text}");
+}
