@@ -43,3 +43,6 @@ CREATE TABLE tapir.tokens (
     last_used timestamptz
 );
 CREATE INDEX tokens_by_user ON tapir.tokens (user_name);
+
+-- A user's job list (and the anonymous one) in creation order, however many jobs others have.
+CREATE INDEX jobs_by_owner ON tapir.jobs (owner_id, creation_time DESC);

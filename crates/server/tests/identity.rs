@@ -384,3 +384,111 @@ fn credentials_need_https() {
     assert!(text.contains("postgres://tapir:***@db.example/cat"), "{text}");
     assert!(!text.contains("s3cr3t-pw"), "{text}");
 }
+
+/// Owners (issue 14): each caller sees and acts on their own jobs only; another's job answers
+/// exactly like a missing one (404) and is left unchanged. Prints the matrix it checked.
+#[test]
+fn callers_see_and_change_only_their_own_jobs() {
+    let Some(s) = start_with(&[("TAPIR_IDENTITY_PLAIN_HTTP_ON_LOOPBACK", "true")], None) else {
+        return;
+    };
+    add_user(&s, "alice", "alice-pw");
+    add_user(&s, "bob", "bob-pw");
+    let base = s.base.clone();
+    let alice = ["-u", "alice:alice-pw"];
+    let bob = ["-u", "bob:bob-pw"];
+    let nobody: [&str; 0] = [];
+    let create = |auth: &[&str]| -> String {
+        let mut args = vec![format!("{base}/async")];
+        args.extend(auth.iter().map(|a| a.to_string()));
+        args.extend([
+            "--data-urlencode".into(),
+            "QUERY=SELECT TOP 1 id FROM bench.objects".into(),
+        ]);
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let r = curl(&s, &refs);
+        assert_eq!(r.status, 303, "{}", r.text());
+        let url = r.header("location").expect("Location");
+        url.rsplit('/').next().expect("id").to_string()
+    };
+    let jobs = [
+        ("alice", create(&alice)),
+        ("bob", create(&bob)),
+        ("anonymous", create(&nobody)),
+    ];
+    let callers: [(&str, &[&str]); 3] = [("alice", &alice), ("bob", &bob), ("anonymous", &nobody)];
+    let call = |auth: &[&str], method: &str, path: &str, data: Option<&str>| -> u16 {
+        let mut args = vec![format!("{base}{path}"), "-X".to_string(), method.to_string()];
+        args.extend(auth.iter().map(|a| a.to_string()));
+        if let Some(d) = data {
+            args.extend(["--data".to_string(), d.to_string()]);
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        curl(&s, &refs).status
+    };
+    let mut table = String::from("caller     job owner  doc  phase  results  params  RUN  list  search\n");
+    for (who, auth) in callers {
+        let listed = {
+            let mut args = vec![format!("{base}/async")];
+            args.extend(auth.iter().map(|a| a.to_string()));
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            curl(&s, &refs).text()
+        };
+        let searched = {
+            let mut args = vec![format!("{base}/jobs/async")];
+            args.extend(auth.iter().map(|a| a.to_string()));
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            curl(&s, &refs).text()
+        };
+        for (owner, id) in &jobs {
+            let mine = who == *owner;
+            let want = if mine { 200 } else { 404 };
+            let doc = call(auth, "GET", &format!("/async/{id}"), None);
+            let phase = call(auth, "GET", &format!("/async/{id}/phase"), None);
+            let results = call(auth, "GET", &format!("/async/{id}/results"), None);
+            let params = call(auth, "GET", &format!("/async/{id}/parameters"), None);
+            assert_eq!(
+                (doc, phase, results, params),
+                (want, want, want, want),
+                "{who} on {owner}'s job"
+            );
+            let in_list = listed.contains(id.as_str());
+            let in_search = searched.contains(id.as_str());
+            assert_eq!((in_list, in_search), (mine, mine), "{who} lists {owner}'s job");
+            let run = if mine {
+                "-".to_string()
+            } else {
+                // Changes to another's job are refused like a missing job and change nothing.
+                let run = call(auth, "POST", &format!("/async/{id}/phase"), Some("PHASE=RUN"));
+                assert_eq!(run, 404, "{who} runs {owner}'s job");
+                assert_eq!(call(auth, "DELETE", &format!("/async/{id}"), None), 404);
+                run.to_string()
+            };
+            table.push_str(&format!(
+                "{who:<10} {owner:<10} {doc:<4} {phase:<6} {results:<8} {params:<7} {run:<4} {in_list:<5} {in_search}\n"
+            ));
+        }
+        // ESA's deletejobs only ever deletes the caller's own.
+        let others: Vec<&str> = jobs
+            .iter()
+            .filter(|(o, _)| *o != who)
+            .map(|(_, id)| id.as_str())
+            .collect();
+        let mut args = vec![format!("{base}/deletejobs")];
+        args.extend(auth.iter().map(|a| a.to_string()));
+        args.extend(["--data".to_string(), format!("JOB_IDS={}", others.join(","))]);
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let r = curl(&s, &refs);
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert!(r.text().starts_with("deleted 0 of 2 jobs"), "{who}: {}", r.text());
+    }
+    eprintln!("{table}");
+    // Every job still exists and is still PENDING.
+    let pending = common::psql(&s, "SELECT count(*) FROM tapir.jobs WHERE phase = 'PENDING'");
+    assert_eq!(pending, "3");
+    let owners = common::psql(
+        &s,
+        "SELECT string_agg(coalesce(owner_id, '-'), ',' ORDER BY owner_id) FROM tapir.jobs",
+    );
+    assert_eq!(owners, "alice,bob,-");
+}

@@ -14,7 +14,9 @@ use axum::extract::{Path, Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
+use super::auth::caller_of;
 use super::sync::read_form;
+use crate::identity::Caller;
 use crate::jobs::store::{self, Found};
 use crate::tap::Params;
 use crate::tap::Service;
@@ -28,8 +30,9 @@ pub async fn jobs(
     Path(list): Path<String>,
     req: Request,
 ) -> Result<Response, TapError> {
+    let caller = caller_of(&req);
     let params = read_form(req).await?;
-    search(&state, &list, params).await
+    search(&state, &caller, &list, params).await
 }
 
 /// `GET {base}/jobs?list=async`: the same search with the list named by a parameter, the
@@ -38,6 +41,7 @@ pub async fn jobs_by_parameter(
     State(state): State<Arc<Service>>,
     req: Request,
 ) -> Result<Response, TapError> {
+    let caller = caller_of(&req);
     let mut params = read_form(req).await?;
     let Some(list) = params.take("list") else {
         return Err(TapError::bad_request(format!(
@@ -45,11 +49,11 @@ pub async fn jobs_by_parameter(
             base = state.base_url
         )));
     };
-    search(&state, list.trim(), params).await
+    search(&state, &caller, list.trim(), params).await
 }
 
-/// The job search over the list `list` (`async` or `sync`).
-async fn search(state: &Service, list: &str, params: Params) -> Result<Response, TapError> {
+/// The job search over the list `list` (`async` or `sync`), among the caller's jobs.
+async fn search(state: &Service, caller: &Caller, list: &str, params: Params) -> Result<Response, TapError> {
     let is_async = match list {
         "async" => true,
         "sync" => false,
@@ -67,7 +71,7 @@ async fn search(state: &Service, list: &str, params: Params) -> Result<Response,
     search.limit = Some(search.limit.map_or(cap, |n| n.min(cap)));
     let found = if is_async {
         let client = state.jobs.connection().await?;
-        store::search(&client, &search).await?
+        store::search(&client, caller.owner(), &search).await?
     } else {
         Vec::new()
     };
@@ -93,6 +97,7 @@ fn write_found(state: &Service, found: &Found, metadata_only: bool, out: &mut St
 /// (the only status TapPlus's `remove_jobs` accepts) with the count and the ids deleted. Ids
 /// that name no job are ignored, as ESA does, so that removing a list twice is harmless.
 pub async fn delete_jobs(State(state): State<Arc<Service>>, req: Request) -> Result<Response, TapError> {
+    let caller = caller_of(&req);
     let params = read_form(req).await?;
     if params.get("JOB_IDS").is_none() {
         return Err(TapError::bad_request(
@@ -108,7 +113,8 @@ pub async fn delete_jobs(State(state): State<Arc<Service>>, req: Request) -> Res
         .collect();
     let deleted = {
         let client = state.jobs.connection().await?;
-        store::delete_many(&client, &ours).await?
+        // Only the caller's own: another's id is treated like one that names no job.
+        store::delete_many(&client, caller.owner(), &ours).await?
     };
     let mut body = format!("deleted {} of {} jobs\n", deleted.len(), asked.len());
     for id in &deleted {

@@ -105,7 +105,14 @@ pub async fn list(State(state): State<Arc<Service>>, req: Request) -> Result<Res
     // However many jobs there are, one answer lists at most jobs.list_max of them (the newest).
     let cap = state.config.jobs.list_max;
     let last = Some(filter.last.map_or(cap, |n| n.min(cap)));
-    let jobs = store::list(&client, &filter.listed_phases(), filter.after, last).await?;
+    let jobs = store::list(
+        &client,
+        caller.owner(),
+        &filter.listed_phases(),
+        filter.after,
+        last,
+    )
+    .await?;
     let mut out = String::with_capacity(200 + jobs.len() * 200);
     uws::job_list_start(&mut out);
     for j in &jobs {
@@ -124,6 +131,32 @@ pub async fn list(State(state): State<Arc<Service>>, req: Request) -> Result<Res
     }
     uws::job_list_end(&mut out);
     Ok(xml(out))
+}
+
+/// The guard of every `/async/{id}` route (issue 14): the job must be the caller's (an
+/// authenticated user's own, or an anonymous job for an anonymous caller). Another's job is
+/// answered exactly like a job that does not exist (404), so its existence is not revealed,
+/// and nothing changes. One statement (the owner by primary key) before the handler runs.
+pub async fn owned(
+    State(state): State<Arc<Service>>,
+    Path(params): Path<Vec<(String, String)>>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let Some(id) = params.iter().find(|(k, _)| k == "id").map(|(_, v)| v.clone()) else {
+        return next.run(req).await;
+    };
+    let caller = super::auth::caller_of(&req);
+    let owner = match state.jobs.connection().await {
+        Ok(client) => store::owner_of(&client, &id).await,
+        Err(e) => return e.into_response(),
+    };
+    match owner {
+        Ok(Some(owner)) if owner.as_deref() == caller.owner() => next.run(req).await,
+        // Not the caller's, or no such job: the same answer.
+        Ok(_) => no_job(&id).into_response(),
+        Err(e) => TapError::from(e).into_response(),
+    }
 }
 
 /// `POST /async` (JB-01, JB-02): a PENDING job, or a QUEUED one with PHASE=RUN; 303 to it.

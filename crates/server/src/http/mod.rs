@@ -36,22 +36,8 @@ use crate::tap::{Served, Service};
 
 /// The routes under the base path, behind the authentication layer (`auth`).
 pub fn router(state: Arc<Service>, auth: Arc<auth::AuthState>) -> Router {
-    let tap = Router::new()
-        .route("/", get(resources::landing))
-        .route(
-            "/sync",
-            get(sync::sync)
-                .post(sync::sync)
-                .route_layer(axum::middleware::from_fn_with_state(
-                    per_client::ClientSlots::new(
-                        state.config.limits.sync_per_client,
-                        // Validated with the configuration (Config::validate).
-                        crate::netblock::parse_list(&state.config.server.trusted_proxies).unwrap_or_default(),
-                    ),
-                    per_client::limit,
-                )),
-        )
-        .route("/async", get(jobs::list).post(jobs::create))
+    // Every route of one job passes the owner guard first (jobs::owned).
+    let one_job = Router::new()
         .route(
             "/async/{id}",
             get(jobs::job).post(jobs::job_post).delete(jobs::job_delete),
@@ -75,6 +61,27 @@ pub fn router(state: Arc<Service>, auth: Arc<auth::AuthState>) -> Router {
         .route("/async/{id}/results", get(jobs::results))
         .route("/async/{id}/results/result", get(jobs::result))
         .route("/async/{id}/error", get(jobs::error))
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            jobs::owned,
+        ));
+    let tap = Router::new()
+        .route("/", get(resources::landing))
+        .route(
+            "/sync",
+            get(sync::sync)
+                .post(sync::sync)
+                .route_layer(axum::middleware::from_fn_with_state(
+                    per_client::ClientSlots::new(
+                        state.config.limits.sync_per_client,
+                        // Validated with the configuration (Config::validate).
+                        crate::netblock::parse_list(&state.config.server.trusted_proxies).unwrap_or_default(),
+                    ),
+                    per_client::limit,
+                )),
+        )
+        .route("/async", get(jobs::list).post(jobs::create))
+        .merge(one_job)
         // ESA TAP+ job search and deletion (astroquery's search_async_jobs, remove_jobs).
         .route("/jobs", get(esa::jobs_by_parameter))
         .route("/jobs/{list}", get(esa::jobs))

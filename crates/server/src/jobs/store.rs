@@ -268,6 +268,15 @@ pub async fn set_destruction(client: &Client, id: &str, at: UtcTime) -> Result<b
     Ok(n == 1)
 }
 
+/// Whose job `id` is: None when there is no such job, Some(None) for an anonymous one.
+pub async fn owner_of(client: &Client, id: &str) -> Result<Option<Option<String>>, DbError> {
+    let row = client
+        .query_opt("SELECT owner_id FROM tapir.jobs WHERE job_id = $1", &[&id])
+        .await
+        .map_err(DbError::query("cannot look up the job"))?;
+    Ok(row.map(|r| r.get(0)))
+}
+
 /// Remove a job (its uploads go with it); false when there was no such job.
 pub async fn delete(client: &Client, id: &str) -> Result<bool, DbError> {
     let n = client
@@ -286,10 +295,12 @@ pub struct Listed {
     pub creation_time: UtcTime,
 }
 
-/// The job list (JL-02): the given phases, created after `after`, newest first, at most
-/// `last`. The creation-time index serves the order and the limit.
+/// The job list (JL-02) of one owner (None: the anonymous jobs): the given phases, created
+/// after `after`, newest first, at most `last`. The owner and creation-time index serves the
+/// order and the limit.
 pub async fn list(
     client: &Client,
+    owner: Option<&str>,
     phases: &[Phase],
     after: Option<UtcTime>,
     last: Option<u64>,
@@ -301,8 +312,9 @@ pub async fn list(
         .query(
             "SELECT job_id, phase, run_id, owner_id, creation_time FROM tapir.jobs \
              WHERE phase = ANY($1) AND ($2::timestamptz IS NULL OR creation_time > $2) \
+               AND owner_id IS NOT DISTINCT FROM $4 \
              ORDER BY creation_time DESC, job_id LIMIT $3",
-            &[&names, &after, &last],
+            &[&names, &after, &last, &owner],
         )
         .await
         .map_err(DbError::query("cannot list the jobs"))?;
@@ -681,7 +693,11 @@ fn query_pattern(text: Option<&str>) -> Option<String> {
 /// The ESA job search: the jobs that pass every filter, in the asked order, one page of them,
 /// in one statement. The client's values are all bound as parameters; the ORDER BY is built
 /// from [`sort_sql`]'s fixed names only.
-pub async fn search(client: &Client, search: &uws::JobSearch) -> Result<Vec<Found>, DbError> {
+pub async fn search(
+    client: &Client,
+    owner: Option<&str>,
+    search: &uws::JobSearch,
+) -> Result<Vec<Found>, DbError> {
     let phases: Vec<&str> = search.listed_phases().iter().map(|p| p.as_str()).collect();
     let (exact, pattern) = name_terms(search.name.as_ref());
     // With a time filter, a job without that instant (never started, still running) fails
@@ -695,6 +711,7 @@ pub async fn search(client: &Client, search: &uws::JobSearch) -> Result<Vec<Foun
            AND ($9::timestamptz IS NULL OR start_time <= $9) \
            AND ($10::timestamptz IS NULL OR end_time >= $10) \
            AND ($11::timestamptz IS NULL OR end_time <= $11) \
+           AND owner_id IS NOT DISTINCT FROM $12 \
          ORDER BY {} LIMIT $5 OFFSET $6",
         order_by(&search.order)
     );
@@ -713,6 +730,7 @@ pub async fn search(client: &Client, search: &uws::JobSearch) -> Result<Vec<Foun
                 &search.started.to.map(UtcTime::to_system),
                 &search.ended.from.map(UtcTime::to_system),
                 &search.ended.to.map(UtcTime::to_system),
+                &owner,
             ],
         )
         .await
@@ -727,16 +745,18 @@ pub async fn search(client: &Client, search: &uws::JobSearch) -> Result<Vec<Foun
         .collect()
 }
 
-/// Remove the jobs with these ids, in one statement; returns the ids that existed (and are
-/// gone now). Running queries are cancelled by their process, which hears of the deletion.
-pub async fn delete_many(client: &Client, ids: &[&str]) -> Result<Vec<String>, DbError> {
+/// Remove the jobs of `owner` with these ids, in one statement; returns the ids that existed
+/// (and are gone now). Running queries are cancelled by their process, which hears of the
+/// deletion.
+pub async fn delete_many(client: &Client, owner: Option<&str>, ids: &[&str]) -> Result<Vec<String>, DbError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let rows = client
         .query(
-            "DELETE FROM tapir.jobs WHERE job_id = ANY($1) RETURNING job_id",
-            &[&ids],
+            "DELETE FROM tapir.jobs WHERE job_id = ANY($1) AND owner_id IS NOT DISTINCT FROM $2 \
+             RETURNING job_id",
+            &[&ids, &owner],
         )
         .await
         .map_err(DbError::query("cannot delete the jobs"))?;
