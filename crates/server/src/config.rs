@@ -563,11 +563,16 @@ impl Config {
         c
     }
 
+    /// The URL the service writes into its documents and redirects: `server.public_url`, else
+    /// the HTTPS listener when there is one (a service that can speak HTTPS sends its clients
+    /// there, with their credentials), else the plain one.
     pub fn base_url(&self) -> String {
-        if self.server.public_url.is_empty() {
-            format!("http://{}{}", self.server.bind, self.server.base_path)
-        } else {
+        if !self.server.public_url.is_empty() {
             self.server.public_url.clone()
+        } else if !self.server.tls_bind.trim().is_empty() {
+            format!("https://{}{}", self.server.tls_bind.trim(), self.server.base_path)
+        } else {
+            format!("http://{}{}", self.server.bind, self.server.base_path)
         }
     }
 }

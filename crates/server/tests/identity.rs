@@ -112,8 +112,11 @@ fn job_owner(s: &Server, base: &str, auth: &[&str]) -> String {
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let created = curl(s, &refs);
     assert_eq!(created.status, 303, "{}", created.text());
-    let job = created.header("location").expect("Location");
-    let mut owner_args = vec![format!("{job}/owner")];
+    // Asked at the same address the job was created at (the Location names the service's
+    // base URL, which is the HTTPS one when there is an HTTPS listener).
+    let location = created.header("location").expect("Location");
+    let id = location.rsplit('/').next().expect("a job id");
+    let mut owner_args = vec![format!("{base}/async/{id}/owner")];
     owner_args.extend(auth.iter().map(|a| a.to_string()));
     let refs: Vec<&str> = owner_args.iter().map(String::as_str).collect();
     let owner = curl(s, &refs);
@@ -203,7 +206,19 @@ fn accounts_sessions_basic_and_tokens() {
         );
         curl(
             &s,
-            &[&created.header("location").expect("Location"), "-b", &with_cookie],
+            &[
+                &format!(
+                    "{base}/async/{}",
+                    created
+                        .header("location")
+                        .expect("Location")
+                        .rsplit('/')
+                        .next()
+                        .expect("id")
+                ),
+                "-b",
+                &with_cookie,
+            ],
         )
         .text()
     };

@@ -97,6 +97,7 @@ fn simple_capability(
     role: Option<&str>,
     version: Option<&str>,
     url: &str,
+    config_accepts_credentials: bool,
 ) {
     w.open("capability", &[("standardID", standard_id)]);
     let mut attrs = vec![("xsi:type", xsi_type)];
@@ -108,8 +109,37 @@ fn simple_capability(
     }
     w.open("interface", &attrs);
     w.leaf("accessURL", &[("use", "full")], url);
+    security_methods(w, config_accepts_credentials);
     w.close("interface");
     w.close("capability");
+}
+
+/// The IVOA SSO security methods every interface accepts besides anonymous use (issue 14):
+/// HTTP Basic, the TAP+ session cookie and bearer tokens. Written only where credentials can
+/// be accepted at all (an HTTPS listener, a TLS-terminating proxy, or loopback testing), so
+/// that pyvo's `AuthSession` picks Basic only when it can work. The empty element says that
+/// anonymous use stays allowed (VOResource 1.1).
+const SECURITY_METHODS: &[&str] = &[
+    "ivo://ivoa.net/sso#BasicAA",
+    "ivo://ivoa.net/sso#cookie",
+    "ivo://ivoa.net/sso#token",
+];
+
+fn security_methods(w: &mut Writer, accepts_credentials: bool) {
+    if !accepts_credentials {
+        return;
+    }
+    w.empty("securityMethod", &[]);
+    for m in SECURITY_METHODS {
+        w.empty("securityMethod", &[("standardID", m)]);
+    }
+}
+
+/// Whether this configuration accepts credentials anywhere (see `http/auth.rs`).
+fn accepts_credentials(config: &Config) -> bool {
+    !config.server.tls_bind.trim().is_empty()
+        || !config.server.trusted_proxies.is_empty()
+        || config.identity.plain_http_on_loopback
 }
 
 fn feature_type(fragment: &str) -> String {
@@ -166,6 +196,7 @@ pub(super) fn capabilities(
         &[("xsi:type", "vs:ParamHTTP"), ("role", "std"), ("version", "1.1")],
     );
     w.leaf("accessURL", &[("use", "base")], &base);
+    security_methods(&mut w, accepts_credentials(config));
     w.close("interface");
     for (table, ivo_id, name) in DATA_MODELS {
         if schema.table(table).is_some() {
@@ -246,6 +277,7 @@ pub(super) fn capabilities(
     w.close("capability");
 
     // The VOSI endpoints (CP-03) and the DALI examples.
+    let credentials = accepts_credentials(config);
     let vosi = [
         ("ivo://ivoa.net/std/VOSI#capabilities", "capabilities", None),
         ("ivo://ivoa.net/std/VOSI#availability", "availability", None),
@@ -253,7 +285,15 @@ pub(super) fn capabilities(
     ];
     for (id, path, version) in vosi {
         let url = format!("{base}/{path}");
-        simple_capability(&mut w, id, "vs:ParamHTTP", Some("std"), version, &url);
+        simple_capability(
+            &mut w,
+            id,
+            "vs:ParamHTTP",
+            Some("std"),
+            version,
+            &url,
+            credentials,
+        );
     }
     let examples = format!("{base}/examples");
     simple_capability(
@@ -263,9 +303,50 @@ pub(super) fn capabilities(
         None,
         None,
         &examples,
+        credentials,
     );
     w.close("vosi:capabilities");
     w.finish()
+}
+
+#[cfg(test)]
+mod security_tests {
+    use super::super::tests::{config, demo_schema};
+    use super::super::xml::parse::document;
+
+    /// With credentials accepted (here: loopback testing), every interface lists anonymous use
+    /// (an empty securityMethod) and the three methods; without, none (pyvo then stays anonymous).
+    #[test]
+    fn security_methods_follow_the_configuration() {
+        let mut cfg = config();
+        let plain = super::capabilities(&cfg, &demo_schema(), &adql::UdfRegistry::standard(), true);
+        assert!(!plain.contains("securityMethod"), "{plain}");
+        cfg.identity.plain_http_on_loopback = true;
+        let text = super::capabilities(&cfg, &demo_schema(), &adql::UdfRegistry::standard(), true);
+        let doc = document(&text).unwrap();
+        let mut interfaces = 0;
+        for cap in doc.all("capability") {
+            let intf = cap.child("interface");
+            let ids: Vec<Option<&str>> = intf.all("securityMethod").map(|m| m.attr("standardID")).collect();
+            assert_eq!(
+                ids,
+                [
+                    None,
+                    Some("ivo://ivoa.net/sso#BasicAA"),
+                    Some("ivo://ivoa.net/sso#cookie"),
+                    Some("ivo://ivoa.net/sso#token")
+                ],
+                "{text}"
+            );
+            assert_eq!(
+                intf.child_names().last(),
+                Some(&"securityMethod"),
+                "after accessURL"
+            );
+            interfaces += 1;
+        }
+        assert_eq!(interfaces, 5);
+    }
 }
 
 #[cfg(test)]
