@@ -4,8 +4,9 @@ AuthSession and Basic credentials (picked from the capabilities' securityMethod)
 bearer token. The certificate is the test's own, trusted through SSL_CERT_FILE and
 REQUESTS_CA_BUNDLE (verification stays on).
 
-Usage: python check_identity.py https://127.0.0.1:PORT/tap http://127.0.0.1:PORT2/tap TOKEN
-(users alice / alice-pw, and bob, whose bearer token is TOKEN).
+Usage: python check_identity.py https://127.0.0.1:PORT/tap-server/tap http://127.0.0.1:PORT2/tap-server/tap TOKEN
+(users alice / alice-pw, and bob, whose bearer token is TOKEN; the Gaia archive's layout, so
+that astroquery.gaia's GaiaClass logs in to /tap-server/login).
 """
 import os
 import sys
@@ -58,6 +59,24 @@ def _():
         assert "401" in str(e), str(e)
     else:
         raise AssertionError("logged in with a wrong password")
+
+
+@check("astroquery.gaia GaiaClass login (TAP and data server) over HTTPS, jobs, logout")
+def _():
+    from astroquery.gaia import GaiaClass
+
+    root = HTTPS.split("/tap-server/")[0] + "/"
+    # The data server's login goes to the same service (Tapir has no separate data server).
+    gaia = GaiaClass(gaia_tap_server=root, gaia_data_server=root, data_server_context="tap-server",
+                     show_server_messages=False)
+    gaia.login(user="alice", password="alice-pw")
+    job = gaia.launch_job_async(QUICK)
+    assert len(job.get_results()) == 5
+    ids = [j.jobid for j in gaia.list_async_jobs()]
+    assert job.jobid in ids and ANON_ID not in ids, ids
+    gaia.logout()
+    ids = [j.jobid for j in gaia.list_async_jobs()]
+    assert job.jobid not in ids, "alice's job listed after logout"
 
 
 @check("pyvo AuthSession with Basic credentials (from the capabilities' securityMethod)")
