@@ -36,6 +36,9 @@ pub struct IdentityConfig {
     /// Accept passwords, tokens and session cookies over plain HTTP from loopback addresses
     /// (a test setup without TLS). Never over plain HTTP from anywhere else.
     pub plain_http_on_loopback: bool,
+    /// A header by which an authenticating front proxy (single sign-on) names the user, e.g.
+    /// `X-Remote-User`; believed only from `server.trusted_proxies`. Empty: off.
+    pub proxy_user_header: String,
 }
 
 impl Default for IdentityConfig {
@@ -45,6 +48,7 @@ impl Default for IdentityConfig {
             session_max_secs: 7 * 86_400,
             basic_cache_secs: 60,
             plain_http_on_loopback: false,
+            proxy_user_header: String::new(),
         }
     }
 }
@@ -436,6 +440,7 @@ impl Config {
                 "TAPIR_IDENTITY_SESSION_IDLE_SECS" => self.identity.session_idle_secs = num(name, &v)?,
                 "TAPIR_IDENTITY_SESSION_MAX_SECS" => self.identity.session_max_secs = num(name, &v)?,
                 "TAPIR_IDENTITY_BASIC_CACHE_SECS" => self.identity.basic_cache_secs = num(name, &v)?,
+                "TAPIR_IDENTITY_PROXY_USER_HEADER" => self.identity.proxy_user_header = v,
                 "TAPIR_IDENTITY_PLAIN_HTTP_ON_LOOPBACK" => {
                     self.identity.plain_http_on_loopback = flag(name, &v)?
                 }
@@ -519,6 +524,19 @@ impl Config {
             ));
         }
         let i = &self.identity;
+        if !i.proxy_user_header.is_empty()
+            && axum::http::HeaderName::from_bytes(i.proxy_user_header.as_bytes()).is_err()
+        {
+            return Err(ConfigError::Invalid(format!(
+                "identity.proxy_user_header {:?} is not a header name",
+                i.proxy_user_header
+            )));
+        }
+        if !i.proxy_user_header.is_empty() && self.server.trusted_proxies.is_empty() {
+            return Err(ConfigError::Invalid(
+                "identity.proxy_user_header needs server.trusted_proxies: the header is believed only from them".into(),
+            ));
+        }
         if i.session_idle_secs == 0 || i.session_max_secs == 0 {
             return Err(ConfigError::Invalid(
                 "identity.session_idle_secs and identity.session_max_secs must be at least 1".into(),
@@ -669,6 +687,7 @@ pub const ENV_KEYS: &[&str] = &[
     "TAPIR_IDENTITY_SESSION_MAX_SECS",
     "TAPIR_IDENTITY_BASIC_CACHE_SECS",
     "TAPIR_IDENTITY_PLAIN_HTTP_ON_LOOPBACK",
+    "TAPIR_IDENTITY_PROXY_USER_HEADER",
 ];
 
 #[cfg(test)]

@@ -507,3 +507,30 @@ fn callers_see_and_change_only_their_own_jobs() {
     );
     assert_eq!(owners, "alice,bob,-");
 }
+
+/// An authenticating front proxy (single sign-on) names the user in `X-Remote-User`
+/// (`identity.proxy_user_header`), believed from `server.trusted_proxies` only: the job is that
+/// user's; a user unknown to Tapir acts without groups; a disabled one is refused.
+#[test]
+fn a_trusted_front_proxy_names_the_user() {
+    let env = [
+        ("TAPIR_SERVER_TRUSTED_PROXIES", "127.0.0.1"),
+        ("TAPIR_IDENTITY_PROXY_USER_HEADER", "X-Remote-User"),
+    ];
+    let Some(s) = start_with(&env, None) else {
+        return;
+    };
+    add_user(&s, "carol", "carol-pw");
+    let (ok, _, err) = tapir(&s, &["user", "disable", "carol"], "");
+    assert!(ok, "{err}");
+    let base = s.base.clone();
+    assert_eq!(
+        job_owner(&s, &base, &["-H", "X-Remote-User: sso.user@example.org"]),
+        "sso.user@example.org"
+    );
+    assert_eq!(job_owner(&s, &base, &[]), "");
+    let r = curl(&s, &[&format!("{base}/async"), "-H", "X-Remote-User: carol"]);
+    assert_eq!(r.status, 403, "{}", r.text());
+    let r = curl(&s, &[&format!("{base}/async"), "-H", "X-Remote-User: not a name"]);
+    assert_eq!(r.status, 401, "{}", r.text());
+}

@@ -36,6 +36,8 @@ pub struct AuthState {
     pub authenticator: Authenticator,
     pub proxies: Vec<NetBlock>,
     pub plain_http_on_loopback: bool,
+    /// `identity.proxy_user_header`, when an authenticating front proxy is trusted.
+    pub proxy_user_header: Option<axum::http::HeaderName>,
 }
 
 impl AuthState {
@@ -71,6 +73,18 @@ impl AuthState {
 
     pub fn address(&self, req: &Request) -> Option<IpAddr> {
         client::address(req, &self.proxies)
+    }
+
+    /// The user named by the trusted front proxy's header, when it came from such a proxy.
+    fn proxied_user(&self, req: &Request) -> Option<String> {
+        let header = self.proxy_user_header.as_ref()?;
+        let value = req.headers().get(header)?.to_str().ok()?.trim();
+        let peer = req.extensions().get::<Peer>()?.0.ip();
+        if !self.proxies.iter().any(|p| p.contains(peer)) {
+            tracing::debug!(%peer, "a user header from a peer that is not a trusted proxy: ignored");
+            return None;
+        }
+        (!value.is_empty()).then(|| value.to_string())
     }
 }
 
@@ -142,7 +156,12 @@ pub async fn authenticate(State(auth): State<Arc<AuthState>>, mut req: Request, 
         .into_response();
     }
     let address = auth.address(&req);
-    let caller = match auth.authenticator.caller(&creds, address).await {
+    let decided = match auth.proxied_user(&req) {
+        // The front proxy authenticated the user; credentials it let through are not ours.
+        Some(user) => auth.authenticator.proxied(&user).await,
+        None => auth.authenticator.caller(&creds, address).await,
+    };
+    let caller = match decided {
         Ok(c) => c,
         Err(e) => return challenge(e),
     };

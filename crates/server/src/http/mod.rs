@@ -240,6 +240,12 @@ async fn serve_with(config: &Config, database: &Database) -> anyhow::Result<()> 
         ),
         proxies: crate::netblock::parse_list(&config.server.trusted_proxies).map_err(anyhow::Error::msg)?,
         plain_http_on_loopback: config.identity.plain_http_on_loopback,
+        proxy_user_header: match config.identity.proxy_user_header.trim() {
+            "" => None,
+            h => {
+                Some(axum::http::HeaderName::from_bytes(h.as_bytes()).context("identity.proxy_user_header")?)
+            }
+        },
     });
     spawn_session_purge(Arc::clone(&auth), config.jobs.reap_interval_secs);
     let tls = match config.server.tls_bind.trim() {

@@ -214,6 +214,23 @@ impl Authenticator {
         }
     }
 
+    /// The user an authenticating front proxy names (it has checked the credentials). A user
+    /// unknown to Tapir acts with no groups; a disabled one is refused.
+    pub async fn proxied(&self, name: &str) -> Result<Caller, TapError> {
+        super::check_name("user", name).map_err(TapError::unauthorized)?;
+        let client = self.client().await?;
+        if let Some(a) = store::active(&client, name).await? {
+            return Ok(a.into());
+        }
+        if store::exists(&client, name).await? {
+            return Err(TapError::forbidden(format!("the user {name} is disabled")));
+        }
+        Ok(Caller::User(Arc::new(super::Account {
+            name: name.to_string(),
+            groups: Vec::new(),
+        })))
+    }
+
     /// Remove sessions that can no longer be used (called by the job reaper).
     pub async fn purge(&self) -> Result<u64, TapError> {
         let client = self.client().await?;

@@ -168,6 +168,11 @@ pub async fn list_groups(c: &Client) -> Result<Vec<(String, Vec<String>)>, DbErr
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
+/// Whether a user of that name exists (enabled or not).
+pub async fn exists(c: &Client, name: &str) -> Result<bool, DbError> {
+    user_exists(c, name).await
+}
+
 async fn user_exists(c: &Client, name: &str) -> Result<bool, DbError> {
     Ok(c.query_opt("SELECT 1 FROM tapir.users WHERE name = $1", &[&name])
         .await
