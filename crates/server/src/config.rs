@@ -218,6 +218,9 @@ pub struct JobsConfig {
     pub retention_default_secs: u64,
     /// The latest destruction a client may ask for, counted from the job's creation.
     pub retention_max_secs: u64,
+    /// How long the jobs of authenticated users are kept (their default and their maximum);
+    /// 0: until the user deletes them (ESA: results "remain in the server for ever").
+    pub user_retention_secs: u64,
     /// The longest a blocking `WAIT` holds a request (below common proxy timeouts).
     pub wait_max_secs: u64,
     /// How often the reaper looks for jobs past their destruction time.
@@ -249,6 +252,7 @@ impl Default for JobsConfig {
             duration_max_secs: 14_400,
             retention_default_secs: 86_400,
             retention_max_secs: 180 * 86_400,
+            user_retention_secs: 0,
             wait_max_secs: 60,
             reap_interval_secs: 60,
             lease_secs: 30,
@@ -470,6 +474,7 @@ impl Config {
                 "TAPIR_JOBS_DURATION_MAX_SECS" => j.duration_max_secs = num(name, &v)?,
                 "TAPIR_JOBS_RETENTION_DEFAULT_SECS" => j.retention_default_secs = num(name, &v)?,
                 "TAPIR_JOBS_RETENTION_MAX_SECS" => j.retention_max_secs = num(name, &v)?,
+                "TAPIR_JOBS_USER_RETENTION_SECS" => j.user_retention_secs = num(name, &v)?,
                 "TAPIR_JOBS_WAIT_MAX_SECS" => j.wait_max_secs = num(name, &v)?,
                 "TAPIR_JOBS_REAP_INTERVAL_SECS" => j.reap_interval_secs = num(name, &v)?,
                 "TAPIR_JOBS_LEASE_SECS" => j.lease_secs = num(name, &v)?,
@@ -670,6 +675,7 @@ pub const ENV_KEYS: &[&str] = &[
     "TAPIR_JOBS_DURATION_MAX_SECS",
     "TAPIR_JOBS_RETENTION_DEFAULT_SECS",
     "TAPIR_JOBS_RETENTION_MAX_SECS",
+    "TAPIR_JOBS_USER_RETENTION_SECS",
     "TAPIR_JOBS_WAIT_MAX_SECS",
     "TAPIR_JOBS_REAP_INTERVAL_SECS",
     "TAPIR_JOBS_LEASE_SECS",

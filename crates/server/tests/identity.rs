@@ -506,6 +506,14 @@ fn callers_see_and_change_only_their_own_jobs() {
         "SELECT string_agg(coalesce(owner_id, '-'), ',' ORDER BY owner_id) FROM tapir.jobs",
     );
     assert_eq!(owners, "alice,bob,-");
+    // Users' jobs are kept until they delete them (jobs.user_retention_secs = 0), anonymous
+    // ones for the default day.
+    let kept = common::psql(
+        &s,
+        "SELECT string_agg(coalesce(owner_id, '-') || ':' || \
+         (destruction > now() + interval '900 years')::text, ',' ORDER BY owner_id) FROM tapir.jobs",
+    );
+    assert_eq!(kept, "alice:true,bob:true,-:false");
 }
 
 /// An authenticating front proxy (single sign-on) names the user in `X-Remote-User`

@@ -188,7 +188,7 @@ async fn create_job(state: &Service, caller: &Caller, mut params: Params) -> Res
         None => None,
         Some(d) => Some(parse_instant("DESTRUCTION", &d)?),
     };
-    let policy = &state.jobs.policy;
+    let policy = state.jobs.policy_for(caller.owner().is_some());
     let created = UtcTime::now();
     let id = crate::jobs::new_id();
     let parts = std::mem::take(&mut params.file_parts);
@@ -685,7 +685,7 @@ async fn apply_destruction(
     let job = load(client, id).await?;
     let at = state
         .jobs
-        .policy
+        .policy_for(job.owner_id.is_some())
         .grant_destruction(job.creation_time, Some(asked));
     if store::set_destruction(client, id, at).await? {
         Ok(())

@@ -33,7 +33,11 @@ pub struct Jobs {
     /// This process in `tapir.processes` and in the jobs it executes.
     pub process_id: String,
     pub results_dir: PathBuf,
+    /// Durations and retention of anonymous jobs.
     pub policy: uws::Policy,
+    /// The same for the jobs of authenticated users, whose retention is
+    /// `jobs.user_retention_secs` (0: until the user deletes them).
+    pub user_policy: uws::Policy,
     shutdown: watch::Sender<bool>,
     workers: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
@@ -62,9 +66,24 @@ impl Jobs {
                 retention_default_secs: j.retention_default_secs,
                 retention_max_secs: j.retention_max_secs,
             },
+            user_policy: uws::Policy {
+                duration_default_secs: j.duration_default_secs,
+                duration_max_secs: j.duration_max_secs,
+                retention_default_secs: user_retention(j.user_retention_secs),
+                retention_max_secs: user_retention(j.user_retention_secs),
+            },
             shutdown: watch::channel(false).0,
             workers: std::sync::Mutex::new(Vec::new()),
         })
+    }
+
+    /// The policy for a job with an owner (an authenticated user's) or without.
+    pub fn policy_for(&self, owned: bool) -> &uws::Policy {
+        if owned {
+            &self.user_policy
+        } else {
+            &self.policy
+        }
     }
 
     /// Remove whatever files a job left (its result under either name, a partial result).
@@ -92,6 +111,19 @@ impl Jobs {
 
 /// The name a gzip-encoded result is stored under: its encoding travels with the file.
 const GZIP_SUFFIX: &str = ".gz";
+
+/// An authenticated user's job is kept "until the user deletes it" (the Gaia archive's
+/// promise) as a destruction a thousand years on: UWS needs an instant, and the reaper never
+/// reaches it.
+const KEPT_UNTIL_DELETED_SECS: u64 = 1000 * 365 * 86_400;
+
+fn user_retention(configured_secs: u64) -> u64 {
+    if configured_secs == 0 {
+        KEPT_UNTIL_DELETED_SECS
+    } else {
+        configured_secs
+    }
+}
 
 /// The file name of a job's finished result in the results directory: the job id, plus `.gz`
 /// when the format's writer compresses its output (`votable_gzip`), so that `results/result`
