@@ -239,6 +239,12 @@ pub struct JobsConfig {
     /// Jobs waiting in QUEUED at most: a request that would queue one more is answered 429
     /// with Retry-After instead of growing the queue without bound.
     pub queue_max: u64,
+    /// Jobs one authenticated user may have waiting in QUEUED (429 past it); 0: no limit.
+    pub queued_per_user: u64,
+    /// Jobs one authenticated user may have EXECUTING at once; more wait in QUEUED (never
+    /// refused). 0: no limit. Workers always take the oldest job of the owner with the
+    /// fewest jobs running (fair share).
+    pub running_per_user: u32,
     /// Whether `GET /async?...&QUERY=...` creates a job, as the Solar Orbiter archive
     /// documents (a GET that changes state; a crawler following such a link starts a query).
     pub create_by_get: bool,
@@ -259,6 +265,8 @@ impl Default for JobsConfig {
             requeue_on_crash: false,
             results_dir: PathBuf::new(),
             queue_max: 1000,
+            queued_per_user: 200,
+            running_per_user: 2,
             list_max: 1000,
             create_by_get: true,
         }
@@ -490,6 +498,8 @@ impl Config {
                 "TAPIR_JOBS_RESULTS_DIR" => j.results_dir = PathBuf::from(v),
                 "TAPIR_JOBS_CREATE_BY_GET" => j.create_by_get = flag(name, &v)?,
                 "TAPIR_JOBS_QUEUE_MAX" => j.queue_max = num(name, &v)?,
+                "TAPIR_JOBS_QUEUED_PER_USER" => j.queued_per_user = num(name, &v)?,
+                "TAPIR_JOBS_RUNNING_PER_USER" => j.running_per_user = num(name, &v)?,
                 "TAPIR_JOBS_LIST_MAX" => j.list_max = num(name, &v)?,
                 "TAPIR_SERVICE_TITLE" => m.title = v,
                 "TAPIR_SERVICE_DESCRIPTION" => m.description = v,
@@ -683,6 +693,8 @@ pub const ENV_KEYS: &[&str] = &[
     "TAPIR_JOBS_RESULTS_DIR",
     "TAPIR_JOBS_CREATE_BY_GET",
     "TAPIR_JOBS_QUEUE_MAX",
+    "TAPIR_JOBS_QUEUED_PER_USER",
+    "TAPIR_JOBS_RUNNING_PER_USER",
     "TAPIR_JOBS_LIST_MAX",
     "TAPIR_SERVICE_TITLE",
     "TAPIR_SERVICE_DESCRIPTION",

@@ -542,3 +542,113 @@ fn a_trusted_front_proxy_names_the_user() {
     let r = curl(&s, &[&format!("{base}/async"), "-H", "X-Remote-User: not a name"]);
     assert_eq!(r.status, 401, "{}", r.text());
 }
+
+/// Fair share and per-user limits (issue 14): with two workers, alice fills her share of the
+/// queue (`jobs.queued_per_user`, 429 past it) before bob queues one job; bob's job runs as
+/// soon as a worker frees up (the owner with the fewest jobs running goes first), not after
+/// alice's backlog. While the queue fills, a lock held by psql keeps the jobs waiting (no CPU).
+#[test]
+fn one_users_queue_does_not_hold_up_another() {
+    let env = [
+        ("TAPIR_IDENTITY_PLAIN_HTTP_ON_LOOPBACK", "true"),
+        ("TAPIR_JOBS_WORKERS", "2"),
+        ("TAPIR_JOBS_RUNNING_PER_USER", "2"),
+        ("TAPIR_JOBS_QUEUED_PER_USER", "40"),
+    ];
+    let Some(s) = start_with(&env, None) else {
+        return;
+    };
+    add_user(&s, "alice", "alice-pw");
+    add_user(&s, "bob", "bob-pw");
+    let base = s.base.clone();
+    // About a tenth of a second each on the test catalogue.
+    let work = "SELECT COUNT(*) AS n FROM bench.objects AS a, bench.objects AS b \
+                WHERE a.id < 1000 AND b.id < 1000 AND a.ra > b.ra";
+    let submit = |user: Option<&str>| -> Reply {
+        let mut args = vec![
+            format!("{base}/async"),
+            "--data-urlencode".to_string(),
+            format!("QUERY={work}"),
+            "-d".to_string(),
+            "PHASE=RUN".to_string(),
+        ];
+        if let Some(u) = user {
+            args.extend(["-u".to_string(), u.to_string()]);
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        curl(&s, &refs)
+    };
+    let mut locker = Command::new("psql")
+        .arg("-XAtq")
+        .arg(format!("{} application_name=fair-lock", embedded_url(&s)))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("psql starts");
+    let mut lock = locker.stdin.take().expect("psql's stdin");
+    lock.write_all(b"BEGIN;\nLOCK TABLE bench.objects IN ACCESS EXCLUSIVE MODE;\n")
+        .expect("psql reads");
+    lock.flush().expect("psql reads");
+    let held = "SELECT count(*) FROM pg_locks JOIN pg_stat_activity USING (pid) \
+         WHERE application_name = 'fair-lock' AND granted AND mode = 'AccessExclusiveLock'";
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while common::psql(&s, held) != "1" {
+        assert!(Instant::now() < deadline, "psql did not get the lock");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut accepted = 0;
+    let refused = loop {
+        let r = submit(Some("alice:alice-pw"));
+        match r.status {
+            303 => accepted += 1,
+            429 => break r,
+            other => panic!("{other}: {}", r.text()),
+        }
+        assert!(accepted <= 45, "alice's queue share never ran out");
+    };
+    assert!(
+        refused.text().contains("jobs waiting to run already"),
+        "{}",
+        refused.text()
+    );
+    assert_eq!(refused.header("retry-after").as_deref(), Some("30"));
+    // Anonymous jobs are not counted against alice's share.
+    assert_eq!(submit(None).status, 303);
+    let bob = submit(Some("bob:bob-pw"));
+    assert_eq!(bob.status, 303, "{}", bob.text());
+    let id = bob
+        .header("location")
+        .expect("Location")
+        .rsplit('/')
+        .next()
+        .expect("id")
+        .to_string();
+    let t0 = Instant::now();
+    drop(lock);
+    let _ = locker.wait();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let phase = common::psql(&s, &format!("SELECT phase FROM tapir.jobs WHERE job_id = '{id}'"));
+        if phase == "COMPLETED" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "bob's job is {phase} after a minute");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let waited = t0.elapsed();
+    let left: u32 = common::psql(
+        &s,
+        "SELECT count(*) FROM tapir.jobs WHERE owner_id = 'alice' AND phase IN ('QUEUED', 'EXECUTING')",
+    )
+    .parse()
+    .expect("a count");
+    eprintln!(
+        "fair share: bob's one job, queued behind {accepted} of alice's, completed {waited:?} after \
+         the queue started moving; {left} of alice's were still waiting or running"
+    );
+    assert!(
+        left + 10 >= accepted,
+        "bob's job ran before most of alice's: {left} left of {accepted}"
+    );
+    common::psql(&s, "DELETE FROM tapir.jobs WHERE owner_id = 'alice'");
+}

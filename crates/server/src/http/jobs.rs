@@ -208,7 +208,7 @@ async fn create_job(state: &Service, caller: &Caller, mut params: Params) -> Res
     };
     let client = state.jobs.connection().await?;
     if phase == Phase::Queued {
-        room_in_queue(state, &client).await?;
+        room_in_queue(state, &client, caller.owner()).await?;
     }
     store::insert(&client, &job).await?;
     if !parts.is_empty() {
@@ -570,13 +570,30 @@ const QUEUE_RETRY_AFTER_SECS: u64 = 30;
 
 /// 429 with Retry-After when `jobs.queue_max` jobs already wait in QUEUED: the queue does not
 /// grow without bound, and the client learns to come back rather than that it erred.
-async fn room_in_queue(state: &Service, client: &tokio_postgres::Client) -> Result<(), TapError> {
+async fn room_in_queue(
+    state: &Service,
+    client: &tokio_postgres::Client,
+    owner: Option<&str>,
+) -> Result<(), TapError> {
     let max = state.config.jobs.queue_max;
     if store::queued(client).await? >= max {
         return Err(TapError::too_many(
             format!("the job queue is full ({max} jobs wait to run); try again later"),
             QUEUE_RETRY_AFTER_SECS,
         ));
+    }
+    // One user's share of the queue (issue 14); anonymous callers share the whole queue.
+    let per_user = state.config.jobs.queued_per_user;
+    if let (Some(owner), true) = (owner, per_user > 0) {
+        if store::queued_of(client, owner).await? >= per_user {
+            return Err(TapError::too_many(
+                format!(
+                    "you have {per_user} jobs waiting to run already (the most one user may \
+                     queue); try again when some have started"
+                ),
+                QUEUE_RETRY_AFTER_SECS,
+            ));
+        }
     }
     Ok(())
 }
@@ -595,7 +612,7 @@ async fn apply_action(
             Ok(None) => return Ok(()),
             Ok(Some(to)) => {
                 if to == Phase::Queued {
-                    room_in_queue(state, client).await?;
+                    room_in_queue(state, client, job.owner_id.as_deref()).await?;
                 }
                 if store::set_phase(client, id, job.phase, to).await? {
                     tracing::info!(job = %id, from = %job.phase, to = %to, "phase changed");

@@ -1,6 +1,7 @@
-//! At most `limits.sync_per_client` synchronous queries running at once per client address
-//! (issue 12): one script that opens twenty downloads cannot take every sync connection from
-//! everybody else. The next one is answered 429 with Retry-After at once (pyvo's
+//! At most `limits.sync_per_client` synchronous queries running at once per client (issue 12):
+//! an authenticated user counts as one client wherever they connect from (issue 14), anyone
+//! else by address. One script that opens twenty downloads cannot take every sync connection
+//! from everybody else. The next one is answered 429 with Retry-After at once (pyvo's
 //! `DALRateLimitError`), before it reads its body or waits for a connection.
 //!
 //! A slot is held until the response body has been sent or dropped, so a query counts for as
@@ -20,11 +21,18 @@ use super::client;
 use crate::netblock::NetBlock;
 use crate::tap::TapError;
 
-/// Running sync queries per client address.
+/// Who counts as one client.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Client {
+    User(String),
+    Address(IpAddr),
+}
+
+/// Running sync queries per client.
 pub struct ClientSlots {
     max: u32,
     proxies: Vec<NetBlock>,
-    running: Mutex<HashMap<IpAddr, u32>>,
+    running: Mutex<HashMap<Client, u32>>,
 }
 
 impl ClientSlots {
@@ -37,16 +45,16 @@ impl ClientSlots {
         })
     }
 
-    fn try_take(self: &Arc<Self>, ip: IpAddr) -> Option<Slot> {
+    fn try_take(self: &Arc<Self>, client: Client) -> Option<Slot> {
         let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
-        let n = running.entry(ip).or_insert(0);
+        let n = running.entry(client.clone()).or_insert(0);
         if *n >= self.max {
             return None;
         }
         *n += 1;
         Some(Slot {
             slots: Arc::clone(self),
-            ip,
+            client,
         })
     }
 }
@@ -54,17 +62,17 @@ impl ClientSlots {
 /// One running query of one client; given back when dropped.
 struct Slot {
     slots: Arc<ClientSlots>,
-    ip: IpAddr,
+    client: Client,
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
         let mut running = self.slots.running.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = running.get_mut(&self.ip) {
+        if let Some(n) = running.get_mut(&self.client) {
             *n = n.saturating_sub(1);
             if *n == 0 {
                 // Keep the map as small as the set of clients with a query running.
-                running.remove(&self.ip);
+                running.remove(&self.client);
             }
         }
     }
@@ -75,11 +83,15 @@ pub async fn limit(State(slots): State<Arc<ClientSlots>>, req: Request, next: Ne
     if slots.max == 0 {
         return next.run(req).await;
     }
-    let Some(ip) = client::address(&req, &slots.proxies) else {
-        return next.run(req).await;
+    let who = match super::auth::caller_of(&req).owner() {
+        Some(user) => Client::User(user.to_string()),
+        None => match client::address(&req, &slots.proxies) {
+            Some(ip) => Client::Address(ip),
+            None => return next.run(req).await,
+        },
     };
-    let Some(slot) = slots.try_take(ip) else {
-        tracing::info!(client = %ip, max = slots.max, "sync query refused: too many running for this client");
+    let Some(slot) = slots.try_take(who.clone()) else {
+        tracing::info!(client = ?who, max = slots.max, "sync query refused: too many running for this client");
         return TapError::too_many(
             format!(
                 "you already have {} synchronous queries running (the most one client may run at \
@@ -107,12 +119,16 @@ mod tests {
     #[test]
     fn slots_are_counted_per_address_and_given_back() {
         let slots = ClientSlots::new(2, Vec::new());
-        let a: IpAddr = "192.0.2.1".parse().unwrap();
-        let b: IpAddr = "192.0.2.2".parse().unwrap();
-        let first = slots.try_take(a).unwrap();
-        let _second = slots.try_take(a).unwrap();
-        assert!(slots.try_take(a).is_none(), "a third for the same client");
+        let a = Client::Address("192.0.2.1".parse().unwrap());
+        let b = Client::Address("192.0.2.2".parse().unwrap());
+        let first = slots.try_take(a.clone()).unwrap();
+        let _second = slots.try_take(a.clone()).unwrap();
+        assert!(slots.try_take(a.clone()).is_none(), "a third for the same client");
         assert!(slots.try_take(b).is_some(), "another client is not affected");
+        assert!(
+            slots.try_take(Client::User("alice".into())).is_some(),
+            "a user is a client of their own"
+        );
         drop(first);
         assert!(slots.try_take(a).is_some(), "a slot given back is free again");
     }

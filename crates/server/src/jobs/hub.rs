@@ -130,6 +130,9 @@ impl Hub {
     fn dispatch(&self, event: Event) {
         match &event {
             Event::Phase(_, Phase::Queued) | Event::Resync => self.queued.notify_waiters(),
+            // A job that ends frees its owner's running allowance (jobs.running_per_user):
+            // a queued job of that owner may be claimable now.
+            Event::Phase(_, p) if p.is_final() => self.queued.notify_waiters(),
             _ => {}
         }
         let stop = match &event {

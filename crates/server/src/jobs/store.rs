@@ -242,6 +242,19 @@ pub async fn queued(client: &Client) -> Result<u64, DbError> {
     Ok(unsigned(n))
 }
 
+/// How many jobs of `owner` are QUEUED.
+pub async fn queued_of(client: &Client, owner: &str) -> Result<u64, DbError> {
+    let n: i64 = client
+        .query_one(
+            "SELECT count(*) FROM tapir.jobs WHERE phase = 'QUEUED' AND owner_id = $1",
+            &[&owner],
+        )
+        .await
+        .map_err(DbError::query("cannot count the queued jobs"))?
+        .get(0);
+    Ok(unsigned(n))
+}
+
 /// Record how far an EXECUTING job has got (rows and bytes of result written so far). False
 /// when the job is not EXECUTING any more.
 pub async fn set_progress(client: &Client, id: &str, rows: u64, bytes: u64) -> Result<bool, DbError> {
@@ -361,18 +374,35 @@ pub(crate) mod server_change {
 
 /// Take the oldest QUEUED job for `process` (EXECUTING from now on). `SKIP LOCKED` lets
 /// several workers and processes claim at once without ever taking the same job twice.
-pub async fn claim(client: &Client, process: &str) -> Result<Option<Claimed>, DbError> {
+///
+/// Fair share (issue 14): the next job is the oldest QUEUED one of the owner with the fewest
+/// jobs EXECUTING (anonymous jobs count as one owner), so one user's 200 queued jobs do not
+/// hold another user's single job behind them. An authenticated user runs at most
+/// `running_per_user` jobs at once (0: no limit); their further jobs stay QUEUED (never
+/// refused) until one ends.
+pub async fn claim(
+    client: &Client,
+    process: &str,
+    running_per_user: u32,
+) -> Result<Option<Claimed>, DbError> {
     let (from, to) = server_change::CLAIM;
     let sql = format!(
         "UPDATE tapir.jobs SET phase = '{to}', start_time = clock_timestamp(), \
              runs = runs + 1, process_id = $1 \
-         WHERE job_id = (SELECT job_id FROM tapir.jobs WHERE phase = '{from}' \
-                         ORDER BY queued_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
+         WHERE job_id = ( \
+             WITH running AS (SELECT owner_id, count(*) AS n FROM tapir.jobs \
+                              WHERE phase = '{to}' GROUP BY owner_id) \
+             SELECT q.job_id FROM tapir.jobs q \
+                 LEFT JOIN running r ON r.owner_id IS NOT DISTINCT FROM q.owner_id \
+             WHERE q.phase = '{from}' \
+               AND (q.owner_id IS NULL OR $2::bigint = 0 OR coalesce(r.n, 0) < $2::bigint) \
+             ORDER BY coalesce(r.n, 0), q.queued_at LIMIT 1 FOR UPDATE OF q SKIP LOCKED) \
            AND phase = '{from}' \
          RETURNING job_id, execution_duration, param_names, param_values"
     );
+    let limit = i64::from(running_per_user);
     let row = client
-        .query_opt(&sql, &[&process])
+        .query_opt(&sql, &[&process, &limit])
         .await
         .map_err(DbError::query("cannot claim a queued job"))?;
     let Some(r) = row else { return Ok(None) };

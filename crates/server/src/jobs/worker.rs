@@ -35,7 +35,7 @@ pub async fn run(state: Arc<Service>, n: usize) {
         tokio::pin!(queued);
         queued.as_mut().enable();
         let claimed = match jobs.store.get().await {
-            Ok(client) => store::claim(&client, &jobs.process_id).await,
+            Ok(client) => store::claim(&client, &jobs.process_id, state.config.jobs.running_per_user).await,
             Err(e) => Err(crate::db::DbError::Setup(format!("no job store connection: {e}"))),
         };
         match claimed {
