@@ -578,24 +578,7 @@ fn one_users_queue_does_not_hold_up_another() {
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         curl(&s, &refs)
     };
-    let mut locker = Command::new("psql")
-        .arg("-XAtq")
-        .arg(format!("{} application_name=fair-lock", embedded_url(&s)))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("psql starts");
-    let mut lock = locker.stdin.take().expect("psql's stdin");
-    lock.write_all(b"BEGIN;\nLOCK TABLE bench.objects IN ACCESS EXCLUSIVE MODE;\n")
-        .expect("psql reads");
-    lock.flush().expect("psql reads");
-    let held = "SELECT count(*) FROM pg_locks JOIN pg_stat_activity USING (pid) \
-         WHERE application_name = 'fair-lock' AND granted AND mode = 'AccessExclusiveLock'";
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while common::psql(&s, held) != "1" {
-        assert!(Instant::now() < deadline, "psql did not get the lock");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let lock = common::BenchLock::take(&s, "fair-lock");
     let mut accepted = 0;
     let refused = loop {
         let r = submit(Some("alice:alice-pw"));
@@ -625,7 +608,6 @@ fn one_users_queue_does_not_hold_up_another() {
         .to_string();
     let t0 = Instant::now();
     drop(lock);
-    let _ = locker.wait();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let phase = common::psql(&s, &format!("SELECT phase FROM tapir.jobs WHERE job_id = '{id}'"));

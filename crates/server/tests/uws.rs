@@ -19,7 +19,7 @@ mod common;
 use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -702,25 +702,7 @@ fn a_killed_process_leaves_no_job_executing() {
     let long_job = [("LANG", "ADQL"), ("QUERY", LONG), ("EXECUTIONDURATION", "600")];
     let long: Vec<String> = (0..6).map(|_| create(&b, &long_job)).collect();
 
-    let mut locker = Command::new("psql")
-        .arg("-XAtq")
-        .arg(format!("{} application_name=uws-lock", embedded_url(&a)))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("psql starts");
-    let mut lock = locker.stdin.take().expect("psql's stdin");
-    lock.write_all(b"BEGIN;\nLOCK TABLE bench.objects IN ACCESS EXCLUSIVE MODE;\n")
-        .expect("psql reads");
-    lock.flush().expect("psql reads");
-    let held = "SELECT count(*) FROM pg_locks JOIN pg_stat_activity USING (pid) \
-         WHERE application_name = 'uws-lock' AND granted AND mode = 'AccessExclusiveLock' \
-         AND relation = 'bench.objects'::regclass";
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while psql(&a, held) != "1" {
-        assert!(Instant::now() < deadline, "psql did not get the lock");
-        thread::sleep(Duration::from_millis(50));
-    }
+    let lock = common::BenchLock::take(&a, "uws-lock");
 
     for id in &long {
         let r = post(&b, &format!("/async/{id}/phase"), &[("PHASE", "RUN")]);
@@ -838,7 +820,6 @@ fn a_killed_process_leaves_no_job_executing() {
          WHERE query LIKE '%bench%' AND application_name <> 'uws-lock' AND pid <> pg_backend_pid()",
     );
     drop(lock);
-    let _ = locker.wait();
 }
 
 /// The helpers below read what they should (no server needed).

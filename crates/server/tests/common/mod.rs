@@ -290,3 +290,51 @@ pub fn votlint(server: &Server, body: &[u8]) -> Option<String> {
     let _ = std::fs::remove_file(&f);
     Some(String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
 }
+
+/// `bench.objects` locked (ACCESS EXCLUSIVE) by a psql session until dropped: queries on it
+/// wait without using CPU, so jobs pile up in a known state.
+pub struct BenchLock {
+    child: Child,
+    stdin: Option<std::process::ChildStdin>,
+}
+
+impl BenchLock {
+    /// Take the lock on `server`'s cluster; returns once it is held.
+    pub fn take(server: &Server, name: &str) -> BenchLock {
+        use std::io::Write;
+        let mut child = Command::new("psql")
+            .arg("-XAtq")
+            .arg(format!("{} application_name={name}", embedded_url(server)))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("psql starts");
+        let mut stdin = child.stdin.take().expect("psql's stdin");
+        stdin
+            .write_all(b"BEGIN;\nLOCK TABLE bench.objects IN ACCESS EXCLUSIVE MODE;\n")
+            .expect("psql reads");
+        stdin.flush().expect("psql reads");
+        let held = format!(
+            "SELECT count(*) FROM pg_locks JOIN pg_stat_activity USING (pid) \
+             WHERE application_name = '{name}' AND granted AND mode = 'AccessExclusiveLock' \
+             AND relation = 'bench.objects'::regclass"
+        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while psql(server, &held) != "1" {
+            assert!(Instant::now() < deadline, "psql did not get the lock");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        BenchLock {
+            child,
+            stdin: Some(stdin),
+        }
+    }
+}
+
+impl Drop for BenchLock {
+    /// End the session (its transaction and lock with it).
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let _ = self.child.wait();
+    }
+}
