@@ -119,6 +119,17 @@ pub struct LimitsConfig {
     pub async_upload_max_bytes: u64,
     /// Rows the uploads of one async job may have.
     pub async_upload_max_rows: u64,
+    /// Bytes of a request body's file parts kept in memory; the part that would pass it, and
+    /// every later one, is written to a spool file under the data directory as it arrives.
+    pub body_memory_bytes: u64,
+    /// Bytes of request bodies (with /sync or /async uploads) being received or held at once,
+    /// all requests together: one more is answered 503 with Retry-After. Bounds the spool
+    /// directory and the memory of bodies in flight.
+    pub bodies_in_flight_bytes: u64,
+    /// Bytes of uploaded tables parsed in memory at once, all queries and jobs together (a
+    /// table counts twice: its bytes and the COPY text made of them). More wait their turn; a
+    /// table larger than this is parsed alone.
+    pub upload_parse_memory_bytes: u64,
 }
 
 /// Tables uploaded by URL (`UPLOAD=name,https://...`), which the server fetches itself.
@@ -271,6 +282,9 @@ impl Default for LimitsConfig {
             upload_max_rows: 1_000_000,
             async_upload_max_bytes: 500 * 1024 * 1024,
             async_upload_max_rows: 5_000_000,
+            body_memory_bytes: 1024 * 1024,
+            bodies_in_flight_bytes: 1024 * 1024 * 1024,
+            upload_parse_memory_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -406,6 +420,9 @@ impl Config {
                 "TAPIR_LIMITS_UPLOAD_MAX_ROWS" => l.upload_max_rows = num(name, &v)?,
                 "TAPIR_LIMITS_ASYNC_UPLOAD_MAX_BYTES" => l.async_upload_max_bytes = num(name, &v)?,
                 "TAPIR_LIMITS_ASYNC_UPLOAD_MAX_ROWS" => l.async_upload_max_rows = num(name, &v)?,
+                "TAPIR_LIMITS_BODY_MEMORY_BYTES" => l.body_memory_bytes = num(name, &v)?,
+                "TAPIR_LIMITS_BODIES_IN_FLIGHT_BYTES" => l.bodies_in_flight_bytes = num(name, &v)?,
+                "TAPIR_LIMITS_UPLOAD_PARSE_MEMORY_BYTES" => l.upload_parse_memory_bytes = num(name, &v)?,
                 "TAPIR_UPLOADS_FETCH_URLS" => u.fetch_urls = flag(name, &v)?,
                 "TAPIR_UPLOADS_FETCH_TIMEOUT_SECS" => u.fetch_timeout_secs = num(name, &v)?,
                 "TAPIR_UPLOADS_DENY_PRIVATE" => u.deny_private = flag(name, &v)?,
@@ -458,6 +475,11 @@ impl Config {
                 j.duration_default_secs, j.duration_max_secs, j.retention_default_secs, j.retention_max_secs
             )));
         }
+        if self.limits.upload_parse_memory_bytes == 0 {
+            return Err(ConfigError::Invalid(
+                "limits.upload_parse_memory_bytes must be at least 1 (no upload could be read)".into(),
+            ));
+        }
         if self.database.sync_pool == 0 || self.database.async_pool == 0 {
             return Err(ConfigError::Invalid(
                 "database pool sizes must be at least 1".into(),
@@ -502,6 +524,9 @@ pub const ENV_KEYS: &[&str] = &[
     "TAPIR_LIMITS_UPLOAD_MAX_ROWS",
     "TAPIR_LIMITS_ASYNC_UPLOAD_MAX_BYTES",
     "TAPIR_LIMITS_ASYNC_UPLOAD_MAX_ROWS",
+    "TAPIR_LIMITS_BODY_MEMORY_BYTES",
+    "TAPIR_LIMITS_BODIES_IN_FLIGHT_BYTES",
+    "TAPIR_LIMITS_UPLOAD_PARSE_MEMORY_BYTES",
     "TAPIR_UPLOADS_FETCH_URLS",
     "TAPIR_UPLOADS_FETCH_TIMEOUT_SECS",
     "TAPIR_UPLOADS_DENY_PRIVATE",

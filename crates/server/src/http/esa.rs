@@ -14,7 +14,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use super::sync::read_form;
+use super::body::read_form;
 use crate::jobs::store::{self, Found};
 use crate::tap::Params;
 use crate::tap::Service;

@@ -4,6 +4,7 @@
 //! trailing slashes), every response carries a `Server` header (taplint asks for
 //! it), CORS is open and gzip is used when the client accepts it.
 
+mod body;
 pub mod error;
 mod esa;
 mod jobs;
@@ -193,6 +194,7 @@ async fn serve_with(config: &Config, database: &Database) -> anyhow::Result<()> 
         jobs: crate::jobs::Jobs::new(config, database)?,
         spool_dir,
         spool_seq: AtomicU64::new(0),
+        budgets: crate::upload::Budgets::new(&config.limits),
     });
     spawn_reloader(Arc::clone(&state));
     crate::jobs::start(&state, database.pg_config()?).await?;
