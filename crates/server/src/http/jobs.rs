@@ -202,7 +202,7 @@ fn referenced(params: &Params, parts: &[crate::tap::FilePart]) -> Result<(), Tap
     if parts.is_empty() {
         return Ok(());
     }
-    let refs = crate::upload::inline_refs(params)?;
+    let refs = crate::upload::inline_refs(params);
     match parts
         .iter()
         .find(|p| !refs.iter().any(|r| r.eq_ignore_ascii_case(&p.name)))

@@ -289,15 +289,10 @@ fn inline_part(params: &Params, name: &str) -> Option<PartData> {
     })
 }
 
-/// Every part name the UPLOAD parameters among `params` refer to (`param:NAME`).
-pub fn inline_refs(params: &Params) -> Result<Vec<String>, UploadError> {
-    Ok(spec::parse(params.all("UPLOAD"))?
-        .into_iter()
-        .filter_map(|s| match s.source {
-            Source::Inline(part) => Some(part),
-            Source::Url(_) => None,
-        })
-        .collect())
+/// Every part name the UPLOAD parameters among `params` refer to (`param:NAME`), even when
+/// an UPLOAD is malformed otherwise.
+pub fn inline_refs(params: &Params) -> Vec<String> {
+    spec::inline_parts(params.all("UPLOAD"))
 }
 
 /// Gunzip `data` if it is compressed; a table that grew takes its larger turn to parse.
