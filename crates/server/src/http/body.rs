@@ -33,6 +33,10 @@ const URLENCODED_LIMIT: u64 = 4 << 20;
 /// together: a QUERY of 1 MiB and the rest.
 const VALUES_LIMIT: u64 = 2 << 20;
 
+/// File parts one body may have: more uploads than any query needs, and a bound on the spool
+/// files one body can make (a body of tiny parts would otherwise make one file per part).
+const MAX_FILE_PARTS: usize = 100;
+
 /// The body beyond the file parts: parameters, part headers, boundaries.
 const SLACK: u64 = 1 << 20;
 
@@ -285,6 +289,12 @@ async fn read_multipart(
         };
         let name = field.name().unwrap_or_default().to_string();
         let is_file = field.file_name().is_some();
+        if is_file && params.file_parts.len() >= MAX_FILE_PARTS {
+            return Err(TapError::bad_request(format!(
+                "the request has more than {MAX_FILE_PARTS} file parts; this service takes at most \
+                 {MAX_FILE_PARTS} uploads at once"
+            )));
+        }
         let mut memory = BytesMut::new();
         let mut spooled: Option<Spooling> = None;
         let mut size: u64 = 0;
@@ -501,6 +511,17 @@ mod tests {
         let e = parse(body, b, 1000, &dir).await.expect_err("refused");
         assert_eq!(e.kind, ErrorKind::TooLarge);
         assert!(e.message.contains("parameter QUERY"), "{}", e.message);
+        assert_eq!(std::fs::read_dir(&dir).expect("dir").count(), 0);
+
+        // A body of many tiny parts cannot make a spool file each.
+        let mut body = Vec::new();
+        for i in 0..=MAX_FILE_PARTS {
+            body.extend(part(b, &format!("p{i}"), true, b"x"));
+        }
+        body.extend(format!("--{b}--\r\n").into_bytes());
+        let e = parse(body, b, 0, &dir).await.expect_err("refused");
+        assert_eq!(e.kind, ErrorKind::BadRequest);
+        assert!(e.message.contains("more than 100 file parts"), "{}", e.message);
         assert_eq!(std::fs::read_dir(&dir).expect("dir").count(), 0);
         let _ = std::fs::remove_dir_all(&dir);
     }
