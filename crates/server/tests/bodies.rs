@@ -60,6 +60,24 @@ fn assert_no_spool_files(s: &Server) {
     assert!(left.is_empty(), "spool files left: {left:?}");
 }
 
+/// A log line without its terminal colour sequences (`ESC [ ... m`).
+fn without_colours(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn assert_status(r: &Reply, status: u16, needle: &str, what: &str) {
     assert_eq!(r.status, status, "{what}: {}", r.text());
     assert!(r.text().contains(needle), "{what}: {}", r.text());
@@ -132,6 +150,9 @@ fn three_large_uploads_at_once_keep_the_server_small() {
         peak / 1024,
         took.as_secs_f64()
     );
+    for line in s.log().lines().filter(|l| l.contains("sync query finished")) {
+        println!("  server: {}", without_colours(line));
+    }
     // Read whole, the three bodies alone were 282 MB (the server went from 29 to 816 MiB).
     // Now a body costs at most 1 MiB of file parts in memory, and one table of this size is
     // parsed at a time (limits.upload_parse_memory_bytes): its bytes and its COPY text.
