@@ -8,14 +8,16 @@
 //! 100 MB part does not take 100 MB (or twice that, as a bound parameter) of the server's memory.
 
 use std::collections::HashSet;
+use std::path::PathBuf;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use deadpool_postgres::Transaction;
-use futures_util::SinkExt;
+use futures_util::{SinkExt, StreamExt};
 use tokio_postgres::Client;
 
 use crate::db::DbError;
-use crate::tap::{FilePart, TapError};
+use crate::tap::part::Spooling;
+use crate::tap::{FilePart, PartData, TapError};
 
 /// Pieces of a part sent to PostgreSQL at a time.
 const PIECE: usize = 1 << 20;
@@ -124,19 +126,148 @@ fn put_field(out: &mut BytesMut, value: &[u8]) -> Result<(), TapError> {
     Ok(())
 }
 
-/// Every stored upload of a job, as file parts.
-pub async fn all(client: &Client, job: &str) -> Result<Vec<FilePart>, DbError> {
-    let rows = client
-        .query(
-            "SELECT part, data FROM tapir.job_uploads WHERE job_id = $1",
-            &[&job],
-        )
+/// Every stored upload of a job, as file parts, each written to a spool file (`spool` gives a
+/// fresh path) as it comes out of the database: a job's 100 MB table is not held in memory
+/// (twice, as a row and as its copy) before its turn to be parsed.
+pub async fn all(client: &Client, job: &str, spool: impl Fn() -> PathBuf) -> Result<Vec<FilePart>, DbError> {
+    if !uws::looks_like_job_id(job) {
+        return Ok(Vec::new());
+    }
+    // COPY takes no parameters; a job id has only letters and digits (checked above).
+    let stream = client
+        .copy_out(&format!(
+            "COPY (SELECT part, data FROM tapir.job_uploads WHERE job_id = '{job}' ORDER BY part) \
+             TO STDOUT (FORMAT binary)"
+        ))
         .await
         .map_err(DbError::query("cannot read the job's uploaded files"))?;
-    Ok(rows
-        .iter()
-        .map(|r| FilePart::in_memory(r.get::<_, String>(0), r.get::<_, Vec<u8>>(1)))
-        .collect())
+    futures_util::pin_mut!(stream);
+    let unreadable = |e: String| DbError::Setup(format!("cannot read the job's uploaded files: {e}"));
+    let mut reader = StoredParts::default();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(DbError::query("cannot read the job's uploaded files"))?;
+        reader.feed(&chunk, &spool).await.map_err(unreadable)?;
+    }
+    reader.finish().map_err(unreadable)
+}
+
+/// What the binary COPY of `(part, data)` rows has next.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Next {
+    /// Signature, flags and header extension length.
+    #[default]
+    Header,
+    /// A row's field count, or -1 at the end.
+    Count,
+    NameLength,
+    Name(usize),
+    DataLength,
+    /// The data, written to the spool file as it comes.
+    Data,
+    End,
+}
+
+/// The binary COPY header: signature (11 bytes), flags (4), header extension length (4).
+const COPY_HEADER: usize = 19;
+
+/// Reads the binary COPY of `(part, data)` rows as it arrives: each part's bytes go straight to
+/// its spool file, never into memory whole.
+#[derive(Default)]
+struct StoredParts {
+    next: Next,
+    /// Bytes of the item being gathered (header, count, length, name).
+    pending: Vec<u8>,
+    name: String,
+    /// The part being written, and its bytes still to come.
+    writing: Option<(Spooling, u64)>,
+    parts: Vec<FilePart>,
+}
+
+impl StoredParts {
+    async fn feed(&mut self, mut chunk: &[u8], spool: &impl Fn() -> PathBuf) -> Result<(), String> {
+        while !chunk.is_empty() {
+            if self.next == Next::Data {
+                let Some((file, left)) = self.writing.as_mut() else {
+                    return Err("data without a file".into());
+                };
+                let n = usize::try_from(*left).unwrap_or(usize::MAX).min(chunk.len());
+                file.write(&chunk[..n]).await.map_err(|e| e.to_string())?;
+                *left -= n as u64;
+                chunk = &chunk[n..];
+                if *left == 0 {
+                    self.part_done().await?;
+                }
+                continue;
+            }
+            let need = match self.next {
+                Next::Header => COPY_HEADER,
+                Next::Count => 2,
+                Next::NameLength | Next::DataLength => 4,
+                Next::Name(n) => n,
+                Next::Data | Next::End => return Err("more data after the end".into()),
+            };
+            let take = need.saturating_sub(self.pending.len()).min(chunk.len());
+            self.pending.extend_from_slice(&chunk[..take]);
+            chunk = &chunk[take..];
+            if self.pending.len() == need {
+                let item = std::mem::take(&mut self.pending);
+                self.step(&item, spool).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One complete item read: on to the next.
+    async fn step(&mut self, item: &[u8], spool: &impl Fn() -> PathBuf) -> Result<(), String> {
+        let int = |bytes: &[u8]| -> i64 { bytes.iter().fold(0i64, |acc, b| (acc << 8) | i64::from(*b)) };
+        self.next = match self.next {
+            Next::Header if item.starts_with(b"PGCOPY\n\xff\r\n\0") && int(&item[15..19]) == 0 => Next::Count,
+            Next::Header => return Err("not a binary COPY stream".into()),
+            Next::Count if item == [0xff, 0xff] => Next::End,
+            Next::Count if int(item) == 2 => Next::NameLength,
+            Next::Count => return Err(format!("rows of {} fields", int(item))),
+            Next::NameLength => match usize::try_from(int(item)) {
+                Ok(0) => Next::DataLength,
+                Ok(n) if n <= 1 << 20 => Next::Name(n),
+                _ => return Err("a part name of a strange length".into()),
+            },
+            Next::Name(_) => {
+                self.name = String::from_utf8_lossy(item).into_owned();
+                Next::DataLength
+            }
+            Next::DataLength => {
+                let len = u64::try_from(int(item)).map_err(|_| "a part without data".to_string())?;
+                let file = Spooling::create(spool(), &[]).await.map_err(|e| e.to_string())?;
+                self.writing = Some((file, len));
+                if len == 0 {
+                    self.part_done().await?;
+                    return Ok(());
+                }
+                Next::Data
+            }
+            Next::Data | Next::End => return Err("more data after the end".into()),
+        };
+        Ok(())
+    }
+
+    /// The part's file is complete: keep it, and read the next row.
+    async fn part_done(&mut self) -> Result<(), String> {
+        let (file, _) = self.writing.take().ok_or("no part being written")?;
+        let file = file.finish().await.map_err(|e| e.to_string())?;
+        self.parts.push(FilePart {
+            name: std::mem::take(&mut self.name),
+            data: PartData::Spooled(file),
+        });
+        self.next = Next::Count;
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Vec<FilePart>, String> {
+        if self.next != Next::End {
+            return Err("the stored files ended early".into());
+        }
+        Ok(self.parts)
+    }
 }
 
 /// One stored upload, for `/async/{id}/parameters/{part}` (UP-06).
@@ -149,4 +280,68 @@ pub async fn one(client: &Client, job: &str, part: &str) -> Result<Option<Bytes>
         .await
         .map_err(DbError::query("cannot read the job's uploaded file"))?;
     Ok(row.map(|r| Bytes::from(r.get::<_, Vec<u8>>(0))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(out: &mut Vec<u8>, value: &[u8]) {
+        out.extend_from_slice(&(value.len() as i32).to_be_bytes());
+        out.extend_from_slice(value);
+    }
+
+    #[tokio::test]
+    async fn stored_parts_are_read_piece_by_piece_into_spool_files() {
+        let dir = std::env::temp_dir().join(format!("tapir-stored-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let mut stream = b"PGCOPY\n\xff\r\n\0".to_vec();
+        stream.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0]);
+        let big: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        for (name, data) in [
+            (&b"a"[..], &big[..]),
+            (&b"empty"[..], &b""[..]),
+            (&b"t"[..], &b"x,y\n1,2\n"[..]),
+        ] {
+            stream.extend_from_slice(&2i16.to_be_bytes());
+            field(&mut stream, name);
+            field(&mut stream, data);
+        }
+        stream.extend_from_slice(&(-1i16).to_be_bytes());
+        let n = std::sync::atomic::AtomicU64::new(0);
+        let spool = || {
+            dir.join(format!(
+                "s{}",
+                n.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            ))
+        };
+        let mut reader = StoredParts::default();
+        // Pieces that cut every header, length and name somewhere.
+        for piece in stream.chunks(3) {
+            reader.feed(piece, &spool).await.expect("read");
+        }
+        let parts = reader.finish().expect("complete");
+        let names: Vec<&str> = parts.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["a", "empty", "t"]);
+        assert_eq!(&parts[0].data.bytes().await.expect("a")[..], &big[..]);
+        assert_eq!(parts[1].data.size(), 0);
+        assert_eq!(&parts[2].data.bytes().await.expect("t")[..], b"x,y\n1,2\n");
+        assert!(parts.iter().all(|p| matches!(p.data, PartData::Spooled(_))));
+        drop(parts);
+        assert_eq!(
+            std::fs::read_dir(&dir).expect("dir").count(),
+            0,
+            "spool files removed"
+        );
+
+        // A stream cut short is an error, and leaves no file behind.
+        let mut reader = StoredParts::default();
+        reader
+            .feed(&stream[..stream.len() - 20], &spool)
+            .await
+            .expect("read");
+        assert!(reader.finish().is_err());
+        assert_eq!(std::fs::read_dir(&dir).expect("dir").count(), 0);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
