@@ -719,8 +719,12 @@ pub async fn parameter_file(
 ) -> Result<Response, TapError> {
     let client = state.jobs.connection().await?;
     load(&client, &id).await?;
-    match crate::jobs::uploads::one(&client, &id, &part).await? {
-        Some(data) => Ok(([(header::CONTENT_TYPE, "application/octet-stream")], data).into_response()),
+    match crate::jobs::uploads::one(client, &id, &part).await? {
+        Some(data) => Ok((
+            [(header::CONTENT_TYPE, "application/octet-stream")],
+            Body::from_stream(data),
+        )
+            .into_response()),
         None => Err(TapError::not_found(format!(
             "job {id} has no uploaded file '{part}'"
         ))),
