@@ -575,6 +575,39 @@ mod tests {
     }
 
     #[test]
+    fn body_and_upload_memory_limits() {
+        let d = LimitsConfig::default();
+        assert_eq!(
+            (
+                d.body_memory_bytes,
+                d.bodies_in_flight_bytes,
+                d.upload_parse_memory_bytes
+            ),
+            (1 << 20, 1 << 30, 256 << 20)
+        );
+        let mut c: Config = toml::from_str("[limits]\nbody_memory_bytes = 1000\n").expect("parses");
+        c.apply_env(|n| match n {
+            "TAPIR_LIMITS_BODIES_IN_FLIGHT_BYTES" => Some("2000".into()),
+            "TAPIR_LIMITS_UPLOAD_PARSE_MEMORY_BYTES" => Some("3000".into()),
+            _ => None,
+        })
+        .expect("env applies");
+        c.validate().expect("valid");
+        let l = &c.limits;
+        assert_eq!(
+            (
+                l.body_memory_bytes,
+                l.bodies_in_flight_bytes,
+                l.upload_parse_memory_bytes
+            ),
+            (1000, 2000, 3000)
+        );
+        c.limits.upload_parse_memory_bytes = 0;
+        let e = c.validate().expect_err("no table could be parsed");
+        assert!(e.to_string().contains("upload_parse_memory_bytes"), "{e}");
+    }
+
+    #[test]
     fn bad_values_are_named() {
         let mut c = Config::default();
         let e = c
