@@ -171,6 +171,17 @@ pub struct LimitsConfig {
     pub async_upload_max_bytes: u64,
     /// Rows the uploads of one async job may have.
     pub async_upload_max_rows: u64,
+    /// Bytes of a request body's file parts kept in memory; the part that would pass it, and
+    /// every later one, is written to a spool file under the data directory as it arrives.
+    pub body_memory_bytes: u64,
+    /// Bytes of request bodies (with /sync or /async uploads) being received or held at once,
+    /// all requests together: one more is answered 503 with Retry-After. Bounds the spool
+    /// directory and the memory of bodies in flight.
+    pub bodies_in_flight_bytes: u64,
+    /// Bytes of uploaded tables parsed in memory at once, all queries and jobs together (a
+    /// table counts twice: its bytes and the COPY text made of them). More wait their turn; a
+    /// table larger than this is parsed alone.
+    pub upload_parse_memory_bytes: u64,
 }
 
 /// Tables uploaded by URL (`UPLOAD=name,https://...`), which the server fetches itself.
@@ -341,6 +352,9 @@ impl Default for LimitsConfig {
             upload_max_rows: 1_000_000,
             async_upload_max_bytes: 500 * 1024 * 1024,
             async_upload_max_rows: 5_000_000,
+            body_memory_bytes: 1024 * 1024,
+            bodies_in_flight_bytes: 1024 * 1024 * 1024,
+            upload_parse_memory_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -490,6 +504,9 @@ impl Config {
                 "TAPIR_LIMITS_UPLOAD_MAX_ROWS" => l.upload_max_rows = num(name, &v)?,
                 "TAPIR_LIMITS_ASYNC_UPLOAD_MAX_BYTES" => l.async_upload_max_bytes = num(name, &v)?,
                 "TAPIR_LIMITS_ASYNC_UPLOAD_MAX_ROWS" => l.async_upload_max_rows = num(name, &v)?,
+                "TAPIR_LIMITS_BODY_MEMORY_BYTES" => l.body_memory_bytes = num(name, &v)?,
+                "TAPIR_LIMITS_BODIES_IN_FLIGHT_BYTES" => l.bodies_in_flight_bytes = num(name, &v)?,
+                "TAPIR_LIMITS_UPLOAD_PARSE_MEMORY_BYTES" => l.upload_parse_memory_bytes = num(name, &v)?,
                 "TAPIR_UPLOADS_FETCH_URLS" => u.fetch_urls = flag(name, &v)?,
                 "TAPIR_UPLOADS_FETCH_TIMEOUT_SECS" => u.fetch_timeout_secs = num(name, &v)?,
                 "TAPIR_UPLOADS_DENY_PRIVATE" => u.deny_private = flag(name, &v)?,
@@ -578,6 +595,11 @@ impl Config {
                  retention {} of {})",
                 j.duration_default_secs, j.duration_max_secs, j.retention_default_secs, j.retention_max_secs
             )));
+        }
+        if self.limits.upload_parse_memory_bytes == 0 {
+            return Err(ConfigError::Invalid(
+                "limits.upload_parse_memory_bytes must be at least 1 (no upload could be read)".into(),
+            ));
         }
         if self.database.sync_pool == 0 || self.database.async_pool == 0 {
             return Err(ConfigError::Invalid(
@@ -675,6 +697,9 @@ pub const ENV_KEYS: &[&str] = &[
     "TAPIR_LIMITS_UPLOAD_MAX_ROWS",
     "TAPIR_LIMITS_ASYNC_UPLOAD_MAX_BYTES",
     "TAPIR_LIMITS_ASYNC_UPLOAD_MAX_ROWS",
+    "TAPIR_LIMITS_BODY_MEMORY_BYTES",
+    "TAPIR_LIMITS_BODIES_IN_FLIGHT_BYTES",
+    "TAPIR_LIMITS_UPLOAD_PARSE_MEMORY_BYTES",
     "TAPIR_UPLOADS_FETCH_URLS",
     "TAPIR_UPLOADS_FETCH_TIMEOUT_SECS",
     "TAPIR_UPLOADS_DENY_PRIVATE",
@@ -750,6 +775,39 @@ mod tests {
         assert_eq!(c.database.url, "postgres://x@h/db");
         assert_eq!(c.server.base_path, "/tap");
         assert_eq!(c.base_url(), "http://127.0.0.1:8080/tap");
+    }
+
+    #[test]
+    fn body_and_upload_memory_limits() {
+        let d = LimitsConfig::default();
+        assert_eq!(
+            (
+                d.body_memory_bytes,
+                d.bodies_in_flight_bytes,
+                d.upload_parse_memory_bytes
+            ),
+            (1 << 20, 1 << 30, 256 << 20)
+        );
+        let mut c: Config = toml::from_str("[limits]\nbody_memory_bytes = 1000\n").expect("parses");
+        c.apply_env(|n| match n {
+            "TAPIR_LIMITS_BODIES_IN_FLIGHT_BYTES" => Some("2000".into()),
+            "TAPIR_LIMITS_UPLOAD_PARSE_MEMORY_BYTES" => Some("3000".into()),
+            _ => None,
+        })
+        .expect("env applies");
+        c.validate().expect("valid");
+        let l = &c.limits;
+        assert_eq!(
+            (
+                l.body_memory_bytes,
+                l.bodies_in_flight_bytes,
+                l.upload_parse_memory_bytes
+            ),
+            (1000, 2000, 3000)
+        );
+        c.limits.upload_parse_memory_bytes = 0;
+        let e = c.validate().expect_err("no table could be parsed");
+        assert!(e.to_string().contains("upload_parse_memory_bytes"), "{e}");
     }
 
     #[test]

@@ -910,9 +910,10 @@ fn job_upload_errors(s: &Server) {
     let cases: [(&[&str], &str, &[&str]); 6] = [
         (&["1bad,param:t"], &good, &["1bad"]),
         (&["dup,param:t", "DUP,param:t"], &good, &["dup"]),
-        (&["t,param:nosuchpart"], &good, &["nosuchpart"]),
+        // The part sent is named too: a part no UPLOAD names is refused at once (400).
+        (&["t,param:t", "u,param:nosuchpart"], &good, &["nosuchpart"]),
         (
-            &["t,ftp://example.org/t.vot"],
+            &["t,param:t", "u,ftp://example.org/t.vot"],
             &good,
             &["ftp://example.org/t.vot"],
         ),
@@ -938,8 +939,8 @@ fn job_upload_errors(s: &Server) {
 
 /// UP-05 for jobs: TAPIR_LIMITS_ASYNC_UPLOAD_MAX_ROWS ends a job in ERROR (the sync limit,
 /// left at its default, allows the same table); a creation over
-/// TAPIR_LIMITS_ASYNC_UPLOAD_MAX_BYTES is refused with 413; files that add up to more across
-/// POSTs end the job in ERROR.
+/// TAPIR_LIMITS_ASYNC_UPLOAD_MAX_BYTES is refused with 413; so is a POST to /parameters whose
+/// files would take the job's total past it (the job keeps what it had, and runs).
 fn async_limits(s: &Server) {
     let q = "SELECT COUNT(*) AS n FROM TAP_UPLOAD.t";
     let over = numbers_csv(ASYNC_MAX_ROWS + 10);
@@ -990,9 +991,16 @@ fn async_limits(s: &Server) {
         &[("UPLOAD", "b,param:b")],
         &[("b", half.as_bytes())],
     );
-    assert_eq!(r.status, 303, "{}", r.text());
+    refused(
+        &r,
+        413,
+        &[&ASYNC_MAX_BYTES.to_string()],
+        "files that add up to more than the byte limit across POSTs",
+    );
+    assert_eq!(count_stored(s, &id), "1", "the refused file is not stored");
     run(s, &id);
-    ended_in_error(s, &id, &[&ASYNC_MAX_BYTES.to_string()]);
+    let d = finished(s, &id);
+    assert_eq!(inner(&d, "uws:phase").as_deref(), Some("COMPLETED"), "{d}");
     assert_clean(s, "the async limits");
 }
 

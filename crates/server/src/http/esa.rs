@@ -15,7 +15,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use super::auth::caller_of;
-use super::sync::read_form;
+use super::body::read_form;
 use crate::identity::Caller;
 use crate::jobs::store::{self, Found};
 use crate::tap::Params;

@@ -17,7 +17,8 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::sync::{broadcast, mpsc};
 use uws::{Action, Phase, UtcTime};
 
-use super::sync::{read_form, read_params, ChunkStream};
+use super::body::{read_form, read_params};
+use super::sync::ChunkStream;
 use crate::identity::Caller;
 use crate::jobs::hub::Event;
 use crate::jobs::store::{self, Job};
@@ -77,7 +78,7 @@ fn required<'a>(params: &'a Params, name: &str, what: &str) -> Result<&'a str, T
 
 /// Parameters in a job request's query string and body.
 async fn params_of(state: &Service, req: Request) -> Result<Params, TapError> {
-    read_params(req, state.config.limits.async_upload_max_bytes).await
+    read_params(state, req, state.config.limits.async_upload_max_bytes).await
 }
 
 // ----- the job list ----------------------------------------------------------------------
@@ -192,6 +193,7 @@ async fn create_job(state: &Service, caller: &Caller, mut params: Params) -> Res
     let created = UtcTime::now();
     let id = crate::jobs::new_id();
     let parts = std::mem::take(&mut params.file_parts);
+    referenced(&params, &parts)?;
     let pairs = params.into_pairs();
     let quote = crate::jobs::quote::quote(state, &pairs, created).await;
     // With uploaded files the job is queued only once they are stored, so that no worker can
@@ -206,19 +208,50 @@ async fn create_job(state: &Service, caller: &Caller, mut params: Params) -> Res
         params: &pairs,
         owner: caller.owner(),
     };
-    let client = state.jobs.connection().await?;
+    let mut client = state.jobs.connection().await?;
     if phase == Phase::Queued {
         room_in_queue(state, &client, caller.owner()).await?;
     }
-    store::insert(&client, &job).await?;
-    if !parts.is_empty() {
-        crate::jobs::uploads::save(&client, &id, &parts).await?;
+    if parts.is_empty() {
+        store::insert(&client, &job).await?;
+    } else {
+        // The job and its files together, or neither.
+        let tx = client
+            .transaction()
+            .await
+            .map_err(crate::db::DbError::query("cannot begin storing the job"))?;
+        store::insert(tx.client(), &job).await?;
+        let max = state.config.limits.async_upload_max_bytes;
+        crate::jobs::uploads::save(&tx, &id, &parts, max).await?;
+        tx.commit()
+            .await
+            .map_err(crate::db::DbError::query("cannot store the job"))?;
         if phase == Phase::Queued {
             store::set_phase(&client, &id, Phase::Pending, Phase::Queued).await?;
         }
     }
     tracing::info!(job = %id, phase = %phase, files = parts.len(), owner = caller.label(), "job created");
     Ok(see_other(job_url(state, &id)))
+}
+
+/// A file part that no UPLOAD of the job names (`param:NAME`) would only be stored for nothing
+/// (and count against nobody's limit): refused with a message naming it.
+fn referenced(params: &Params, parts: &[crate::tap::FilePart]) -> Result<(), TapError> {
+    if parts.is_empty() {
+        return Ok(());
+    }
+    let refs = crate::upload::inline_refs(params);
+    match parts
+        .iter()
+        .find(|p| !refs.iter().any(|r| r.eq_ignore_ascii_case(&p.name)))
+    {
+        Some(p) => Err(TapError::bad_request(format!(
+            "the file part '{}' is not named by any UPLOAD parameter of the job (UPLOAD=name,param:{}), \
+             so it is not stored",
+            p.name, p.name
+        ))),
+        None => Ok(()),
+    }
 }
 
 fn parse_duration(v: &str) -> Result<u64, TapError> {
@@ -475,9 +508,9 @@ pub async fn job_post(
              or job parameters to the job",
         ));
     }
-    let client = state.jobs.connection().await?;
+    let mut client = state.jobs.connection().await?;
     if has_params {
-        apply_params(&state, &client, &id, params).await?;
+        apply_params(&state, &mut client, &id, params).await?;
     }
     if let Some(secs) = duration {
         apply_duration(&state, &client, &id, secs).await?;
@@ -741,8 +774,12 @@ pub async fn parameter_file(
 ) -> Result<Response, TapError> {
     let client = state.jobs.connection().await?;
     load(&client, &id).await?;
-    match crate::jobs::uploads::one(&client, &id, &part).await? {
-        Some(data) => Ok(([(header::CONTENT_TYPE, "application/octet-stream")], data).into_response()),
+    match crate::jobs::uploads::one(client, &id, &part).await? {
+        Some(data) => Ok((
+            [(header::CONTENT_TYPE, "application/octet-stream")],
+            Body::from_stream(data),
+        )
+            .into_response()),
         None => Err(TapError::not_found(format!(
             "job {id} has no uploaded file '{part}'"
         ))),
@@ -758,15 +795,17 @@ pub async fn parameters_post(
 ) -> Result<Response, TapError> {
     let accept = req.headers().clone();
     let later = params_of(&state, req).await?;
-    let client = state.jobs.connection().await?;
-    apply_params(&state, &client, &id, later).await?;
+    let mut client = state.jobs.connection().await?;
+    apply_params(&state, &mut client, &id, later).await?;
     done(&state, &client, &accept, &id).await
 }
 
-/// Merge parameters (and uploaded files) into a PENDING job and quote it again.
+/// Merge parameters (and uploaded files) into a PENDING job and quote it again. The files and
+/// the parameters are stored together or not at all: files past the job's upload limit, or a
+/// job that left PENDING meanwhile, change nothing.
 async fn apply_params(
     state: &Service,
-    client: &tokio_postgres::Client,
+    client: &mut deadpool_postgres::Object,
     id: &str,
     mut later: Params,
 ) -> Result<(), TapError> {
@@ -775,17 +814,24 @@ async fn apply_params(
         return Err(not_pending(&job, "parameters"));
     }
     let parts = std::mem::take(&mut later.file_parts);
-    if !parts.is_empty() {
-        crate::jobs::uploads::save(client, id, &parts).await?;
-    }
     let mut params = Params::from_pairs(job.params.clone());
     params.merge(later);
+    referenced(&params, &parts)?;
     let quote = crate::jobs::quote::quote(state, params.pairs(), UtcTime::now()).await;
-    if store::set_params(client, id, params.pairs(), quote).await? {
-        Ok(())
-    } else {
-        Err(not_pending(&job, "parameters"))
+    let tx = client
+        .transaction()
+        .await
+        .map_err(crate::db::DbError::query("cannot begin changing the job"))?;
+    let max = state.config.limits.async_upload_max_bytes;
+    crate::jobs::uploads::save(&tx, id, &parts, max).await?;
+    if !store::set_params(tx.client(), id, params.pairs(), quote).await? {
+        // Dropping the transaction rolls the files back.
+        return Err(not_pending(&job, "parameters"));
     }
+    tx.commit()
+        .await
+        .map_err(crate::db::DbError::query("cannot store the job's parameters"))?;
+    Ok(())
 }
 
 // ----- results and error -----------------------------------------------------------------

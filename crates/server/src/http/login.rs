@@ -14,7 +14,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::auth::{session_cookie, AuthState, SESSION_COOKIE};
-use super::sync::read_form;
+use super::body::read_form;
 use crate::identity::authenticator::refused_message;
 use crate::identity::LoginError;
 use crate::tap::TapError;

@@ -5,6 +5,7 @@
 //! it), CORS is open and gzip is used when the client accepts it.
 
 pub(crate) mod auth;
+mod body;
 pub(crate) mod client;
 pub mod error;
 mod esa;
@@ -232,6 +233,7 @@ async fn serve_with(config: &Config, database: &Database) -> anyhow::Result<()> 
         jobs: crate::jobs::Jobs::new(config, database)?,
         spool_dir,
         spool_seq: AtomicU64::new(0),
+        budgets: crate::upload::Budgets::new(&config.limits),
     });
     let auth = Arc::new(auth::AuthState {
         authenticator: crate::identity::Authenticator::new(

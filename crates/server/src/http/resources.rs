@@ -7,7 +7,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use super::sync::read_form;
+use super::body::read_form;
 use crate::tap::Service;
 use crate::tap::TapError;
 use crate::vosi::{self, TablesRequest};

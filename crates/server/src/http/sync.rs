@@ -10,111 +10,16 @@ use axum::response::{IntoResponse, Response};
 use tokio::io::AsyncReadExt;
 use tokio::sync::{mpsc, oneshot};
 
+use super::body::read_params;
 use crate::exec::file::FileOutcome;
 use crate::exec::{self, Outcome, QueryRun, Sink};
 use crate::tap::pipeline;
-use crate::tap::Params;
 use crate::tap::Service;
 use crate::tap::TapError;
 use crate::upload;
 
 /// Chunks in flight between the query task and the HTTP body: back-pressure beyond that.
 const CHANNEL_DEPTH: usize = 4;
-
-/// The body of a request that carries no uploads (a phase change, a job search, `/tables`):
-/// a form, never more than this.
-pub const FORM_LIMIT: u64 = 64 * 1024;
-
-/// Parameters of a request that takes no files: the query string and a small form body.
-pub async fn read_form(req: Request) -> Result<Params, TapError> {
-    read_within(req, 0, FORM_LIMIT).await
-}
-
-/// Read every parameter of a request: the query string, then a urlencoded or multipart body.
-/// `max_upload` bounds the file parts (inline uploads); the body may have 1 MiB more.
-pub async fn read_params(req: Request, max_upload: u64) -> Result<Params, TapError> {
-    read_within(req, max_upload, 1 << 20).await
-}
-
-/// Parameters with file parts up to `max_upload` bytes in a body of at most `max_upload +
-/// slack` bytes.
-async fn read_within(req: Request, max_upload: u64, slack: u64) -> Result<Params, TapError> {
-    let mut params = Params::default();
-    if let Some(q) = req.uri().query() {
-        params.add_urlencoded(q.as_bytes())?;
-    }
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let limit = max_upload.saturating_add(slack);
-    let announced = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if announced.is_some_and(|n| n > limit) {
-        return Err(TapError::too_large(format!(
-            "the request body is larger than {limit} bytes"
-        )));
-    }
-    let body = read_body(req.into_body(), limit, announced.unwrap_or(limit)).await?;
-    if body.is_empty() {
-        return Ok(params);
-    }
-    if content_type.to_ascii_lowercase().starts_with("multipart/") {
-        params.add_multipart(&content_type, body, max_upload).await?;
-    } else {
-        params.add_urlencoded(&body)?;
-    }
-    Ok(params)
-}
-
-/// A body that sends nothing for this long is abandoned (408).
-const BODY_IDLE: Duration = Duration::from_secs(30);
-
-/// The slowest a body may arrive on the whole, past [`BODY_IDLE`] of grace: a client that
-/// announces a large body and trickles it cannot hold the request for ever.
-const BODY_MIN_RATE: u64 = 16 * 1024;
-
-/// Read a body of at most `limit` bytes, frame by frame: 413 past the limit, 408 when a
-/// frame does not come within [`BODY_IDLE`] or the whole takes longer than its size allows at
-/// [`BODY_MIN_RATE`], 400 when the transfer breaks.
-async fn read_body(body: Body, limit: u64, expected: u64) -> Result<Bytes, TapError> {
-    use http_body_util::BodyExt;
-    let deadline = tokio::time::Instant::now() + BODY_IDLE + Duration::from_secs(expected / BODY_MIN_RATE);
-    let mut body = body;
-    let mut collected = bytes::BytesMut::new();
-    loop {
-        let wait = BODY_IDLE.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
-        let frame = match tokio::time::timeout(wait, body.frame()).await {
-            Err(_) => {
-                return Err(TapError::new(
-                    crate::tap::ErrorKind::Timeout,
-                    "the request body did not arrive in time",
-                ))
-            }
-            Ok(None) => break,
-            Ok(Some(Err(e))) => {
-                return Err(TapError::bad_request(format!(
-                    "the request body could not be read: {e}"
-                )))
-            }
-            Ok(Some(Ok(frame))) => frame,
-        };
-        if let Ok(data) = frame.into_data() {
-            if collected.len() as u64 + data.len() as u64 > limit {
-                return Err(TapError::too_large(format!(
-                    "the request body is larger than {limit} bytes"
-                )));
-            }
-            collected.extend_from_slice(&data);
-        }
-    }
-    Ok(collected.freeze())
-}
 
 /// The receiving end as a body stream. Unlike `stream::unfold` it may be polled again after
 /// its end (the gzip layer does that).
@@ -200,7 +105,7 @@ async fn run_sync(
     id: u64,
     started: Instant,
 ) -> Result<Response, TapError> {
-    let params = read_params(req, state.config.limits.upload_max_bytes).await?;
+    let params = read_params(state, req, state.config.limits.upload_max_bytes).await?;
     let prepared = pipeline::prepare(state, &params, upload::Limits::sync(state)).await?;
     let qr = &prepared.request;
     tracing::info!(request = id, maxrec = qr.maxrec, uploads = prepared.uploads.len(), query = %qr.query, "sync query");

@@ -118,7 +118,9 @@ async fn with_stored_files(state: &Service, job: &Claimed, params: &mut Params) 
         .get()
         .await
         .map_err(|e| format!("the job store is not reachable: {e}"))?;
-    params.file_parts = uploads::all(&client, &job.id).await.map_err(|e| e.to_string())?;
+    params.file_parts = uploads::all(&client, &job.id, || state.spool_path())
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(())
 }
 

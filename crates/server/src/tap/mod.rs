@@ -10,11 +10,13 @@
 pub mod error;
 pub mod metrics;
 pub mod params;
+pub mod part;
 pub mod pipeline;
 pub mod request;
 pub mod service;
 
 pub use error::{ErrorKind, TapError};
-pub use params::{FilePart, Params};
+pub use params::Params;
+pub use part::{FilePart, PartData};
 pub use request::{query_request, QueryRequest};
 pub use service::{Served, Service};

@@ -6,9 +6,11 @@
 //! taken from the header by hand, because TapPlus's `===123===` is not something
 //! multer's own parser accepts (CLIENTS.md §5.4).
 
-use bytes::Bytes;
+use std::sync::Arc;
 
 use super::error::TapError;
+use super::part::FilePart;
+use crate::upload::Charge;
 
 /// Parameters that may be given only once (with different values).
 const SINGLE_VALUED: &[&str] = &[
@@ -46,20 +48,15 @@ const SHORT: &[&str] = &[
     "VERSION",
 ];
 
-/// A file part of a multipart body: the content of an inline upload (`UPLOAD=t,param:NAME`,
-/// UP-03).
-#[derive(Debug, Clone)]
-pub struct FilePart {
-    pub name: String,
-    pub data: Bytes,
-}
-
 /// The parameters of one request, names upper-cased, in arrival order.
 #[derive(Debug, Clone, Default)]
 pub struct Params {
     pairs: Vec<(String, String)>,
     /// The multipart file parts, in arrival order.
     pub file_parts: Vec<FilePart>,
+    /// The request body's share of `limits.bodies_in_flight_bytes`, held as long as these
+    /// parameters (and their spooled parts) are.
+    pub hold: Option<Arc<Charge>>,
 }
 
 impl Params {
@@ -75,12 +72,7 @@ impl Params {
                 "parameter {shown} contains a NUL character (%00), which no TAP parameter may hold"
             )));
         }
-        let cap = if key == "QUERY" {
-            Some(MAX_QUERY_BYTES)
-        } else {
-            SHORT.contains(&key.as_str()).then_some(MAX_SHORT_BYTES)
-        };
-        if let Some(cap) = cap.filter(|cap| value.len() > *cap) {
+        if let Some(cap) = Self::value_cap(&key).filter(|cap| value.len() > *cap) {
             return Err(TapError::too_large(format!(
                 "parameter {key} has {} bytes; this service takes at most {cap}",
                 value.len()
@@ -100,11 +92,25 @@ impl Params {
         Ok(())
     }
 
+    /// The longest value the parameter `key` (upper case) may have, if it is one with a cap.
+    pub fn value_cap(key: &str) -> Option<usize> {
+        if key == "QUERY" {
+            Some(MAX_QUERY_BYTES)
+        } else {
+            SHORT.contains(&key).then_some(MAX_SHORT_BYTES)
+        }
+    }
+
+    /// The longest value a parameter may have at all: longer values are tables sent as
+    /// ordinary fields, kept as file parts.
+    pub const MAX_VALUE_BYTES: usize = MAX_QUERY_BYTES;
+
     /// Rebuild parameters stored earlier (names already upper-cased and checked).
     pub fn from_pairs(pairs: Vec<(String, String)>) -> Params {
         Params {
             pairs,
             file_parts: Vec::new(),
+            hold: None,
         }
     }
 
@@ -139,6 +145,9 @@ impl Params {
             self.pairs.push((k, v));
         }
         self.file_parts.extend(later.file_parts);
+        if self.hold.is_none() {
+            self.hold = later.hold;
+        }
     }
 
     /// The file part `param:NAME` refers to: the exact name, else the only one equal to it
@@ -170,48 +179,6 @@ impl Params {
     pub fn add_urlencoded(&mut self, bytes: &[u8]) -> Result<(), TapError> {
         for (k, v) in form_urlencoded::parse(bytes) {
             self.push(&k, v.into_owned())?;
-        }
-        Ok(())
-    }
-
-    /// Parameters (and file parts) from a multipart body.
-    pub async fn add_multipart(
-        &mut self,
-        content_type: &str,
-        body: Bytes,
-        max_bytes: u64,
-    ) -> Result<(), TapError> {
-        let boundary = boundary(content_type).ok_or_else(|| {
-            TapError::bad_request("multipart request without a boundary in its Content-Type")
-        })?;
-        let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
-        let mut mp = multer::Multipart::new(stream, boundary);
-        let mut file_bytes: u64 = self.file_parts.iter().map(|f| f.data.len() as u64).sum();
-        loop {
-            let field = match mp.next_field().await {
-                Ok(Some(f)) => f,
-                Ok(None) => break,
-                Err(e) => return Err(TapError::bad_request(format!("malformed multipart body: {e}"))),
-            };
-            let name = field.name().unwrap_or_default().to_string();
-            let is_file = field.file_name().is_some();
-            let data = field
-                .bytes()
-                .await
-                .map_err(|e| TapError::bad_request(format!("malformed multipart part '{name}': {e}")))?;
-            if is_file {
-                file_bytes += data.len() as u64;
-                if file_bytes > max_bytes {
-                    return Err(TapError::too_large(format!(
-                        "the uploaded files have more than {max_bytes} bytes, the limit of this service"
-                    )));
-                }
-                self.file_parts.push(FilePart { name, data });
-            } else {
-                let value = String::from_utf8(data.to_vec())
-                    .map_err(|_| TapError::bad_request(format!("parameter {name} is not UTF-8 text")))?;
-                self.push(&name, value)?;
-            }
         }
         Ok(())
     }
@@ -281,19 +248,5 @@ mod tests {
         assert_eq!(p.all("UPLOAD").count(), 2);
         assert_eq!(p.take("query").as_deref(), Some("SELECT 1"));
         assert_eq!(p.get("QUERY"), None);
-    }
-
-    #[tokio::test]
-    async fn multipart_with_tapplus_boundary() {
-        let body = "--===17===\r\nContent-Disposition: form-data; name=\"QUERY\"\r\n\r\nSELECT 1\r\n\
-                    --===17===\r\nContent-Disposition: form-data; name=\"t\"; filename=\"pytable\"\r\nContent-Type: None\r\n\r\n<VOTABLE/>\r\n\
-                    --===17===--\r\n";
-        let mut p = Params::default();
-        p.add_multipart("multipart/form-data; boundary====17===", Bytes::from(body), 1000)
-            .await
-            .expect("parsed");
-        assert_eq!(p.get("query"), Some("SELECT 1"));
-        assert_eq!(p.file_parts.len(), 1);
-        assert_eq!(p.file_part("T").map(|f| &f.data[..]), Some(&b"<VOTABLE/>"[..]));
     }
 }

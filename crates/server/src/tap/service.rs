@@ -36,6 +36,8 @@ pub struct Service {
     pub jobs: crate::jobs::Jobs,
     pub(crate) spool_dir: PathBuf,
     pub(crate) spool_seq: AtomicU64,
+    /// What all requests together may hold of uploads (bodies in flight, tables parsed).
+    pub(crate) budgets: crate::upload::Budgets,
 }
 
 impl Service {

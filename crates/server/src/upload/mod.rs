@@ -9,20 +9,26 @@
 //! after the query removes it whatever happened; if the connection or the process dies,
 //! PostgreSQL drops temporary tables with the session. Nothing is ever left behind.
 
+mod budget;
 mod fetch;
 mod gunzip;
 mod names;
 mod spec;
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
 use bytes::Bytes;
-use futures_util::SinkExt;
+use tokio::sync::OwnedSemaphorePermit;
 use tokio_postgres::Client;
 use votable::{SqlType, UploadTable};
 
 use crate::db::quote_ident;
-use crate::tap::Params;
+use crate::tap::part::SpoolFile;
 use crate::tap::Service;
 use crate::tap::{ErrorKind, TapError};
+use crate::tap::{Params, PartData};
+pub use budget::{Budgets, Charge};
 use spec::Source;
 
 /// Why an upload was refused, with the kind of error it is.
@@ -107,11 +113,21 @@ pub struct Ready {
     /// FIELD names that had to change to become ADQL identifiers: (given, used).
     pub renamed: Vec<(String, String)>,
     pub table: UploadTable,
-    copy: Bytes,
+    /// The `COPY` text: in memory when small, else in a spool file (removed with the `Ready`),
+    /// so a parsed upload waiting for its connection holds no memory.
+    copy: PartData,
 }
 
 impl Ready {
-    fn new(schema: &'static str, name: String, temp: String, mut table: UploadTable) -> Ready {
+    /// A parsed table under its names; run off the async threads (with the parse), as
+    /// renaming a thousand columns and spooling the COPY text are work.
+    fn new(
+        schema: &'static str,
+        name: String,
+        temp: String,
+        mut table: UploadTable,
+        spool: Option<PathBuf>,
+    ) -> std::io::Result<Ready> {
         let given: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
         let columns = names::sanitize(&given);
         let renamed = given
@@ -120,8 +136,15 @@ impl Ready {
             .filter(|(g, c)| **g != c.as_str())
             .map(|(g, c)| (g.to_string(), c.clone()))
             .collect();
-        let copy = Bytes::from(std::mem::take(&mut table.copy));
-        Ready {
+        let text = std::mem::take(&mut table.copy);
+        let copy = match spool {
+            Some(path) => {
+                std::fs::write(&path, &text)?;
+                PartData::Spooled(Arc::new(SpoolFile::new(path, text.len() as u64)))
+            }
+            None => PartData::Memory(Bytes::from(text)),
+        };
+        Ok(Ready {
             schema,
             name,
             temp,
@@ -129,7 +152,7 @@ impl Ready {
             renamed,
             table,
             copy,
-        }
+        })
     }
 
     /// The result INFOs that report renamed columns (the issue asks for the mapping).
@@ -204,49 +227,90 @@ pub async fn prepare(
     let mut bytes_left = limits.max_bytes;
     let mut rows_left = limits.max_rows;
     for spec in &specs {
-        let data = match &spec.source {
-            Source::Inline(part) => inline_part(params, part).ok_or_else(|| {
-                UploadError::bad(format!(
-                    "UPLOAD {} names param:{part}, but the request has no part called '{part}'",
-                    spec.name
-                ))
-            })?,
-            Source::Url(url) => match own_result(state, url) {
-                Some(id) => result_of(state, &id).await?,
-                None => fetch::fetch(url, &state.config.uploads, bytes_left).await?,
-            },
+        let (data, permit) = match &spec.source {
+            Source::Inline(part) => {
+                let part = inline_part(params, part).ok_or_else(|| {
+                    UploadError::bad(format!(
+                        "UPLOAD {} names param:{part}, but the request has no part called '{part}'",
+                        spec.name
+                    ))
+                })?;
+                // The turn to parse is taken before a spooled part is read back into memory.
+                let permit = state.budgets.parsing(part.size()).await;
+                let data = part.bytes().await.map_err(|e| {
+                    UploadError::unavailable(format!(
+                        "the uploaded file of {} cannot be read back: {e}",
+                        spec.name
+                    ))
+                })?;
+                (data, permit)
+            }
+            Source::Url(url) => {
+                let data = match own_result(state, url) {
+                    Some(id) => result_of(state, &id).await?,
+                    None => fetch::fetch(url, &state.config.uploads, bytes_left).await?,
+                };
+                let permit = state.budgets.parsing(data.len() as u64).await;
+                (data, permit)
+            }
         };
-        let data = gunzip::if_compressed(&spec.name, data, bytes_left).await?;
+        let (data, permit) = decompressed(state, &spec.name, data, permit, bytes_left).await?;
         spend(&mut bytes_left, &data, limits)?;
-        let table = parse(&spec.name, data, rows_left, limits).await?;
-        rows_left = rows_left.saturating_sub(table.rows);
         let temp = format!("tapir_upload_{}", spec.name.to_ascii_lowercase());
-        ready.push(Ready::new("TAP_UPLOAD", spec.name.clone(), temp, table));
+        let r = parse(state, "TAP_UPLOAD", &spec.name, temp, data, rows_left, limits).await?;
+        drop(permit);
+        rows_left = rows_left.saturating_sub(r.table.rows);
+        ready.push(r);
     }
     // `job_upload_refs` names each job once.
     for id in job_upload_refs(adql) {
+        let name = format!("JOB{id}");
         let data = result_of(state, &id).await?;
-        let data = gunzip::if_compressed(&format!("JOB_UPLOAD.JOB{id}"), data, bytes_left).await?;
+        let permit = state.budgets.parsing(data.len() as u64).await;
+        let (data, permit) =
+            decompressed(state, &format!("JOB_UPLOAD.{name}"), data, permit, bytes_left).await?;
         spend(&mut bytes_left, &data, limits)?;
-        let table = parse(&format!("JOB_UPLOAD.JOB{id}"), data, rows_left, limits).await?;
-        rows_left = rows_left.saturating_sub(table.rows);
-        ready.push(Ready::new(
-            "JOB_UPLOAD",
-            format!("JOB{id}"),
-            format!("tapir_job_{id}"),
-            table,
-        ));
+        let temp = format!("tapir_job_{id}");
+        let r = parse(state, "JOB_UPLOAD", &name, temp, data, rows_left, limits).await?;
+        drop(permit);
+        rows_left = rows_left.saturating_sub(r.table.rows);
+        ready.push(r);
     }
     Ok(ready)
 }
 
 /// The content `param:NAME` names: a file part, or (for clients that send the table as an
 /// ordinary field) a parameter of that name.
-fn inline_part(params: &Params, name: &str) -> Option<Bytes> {
-    params
-        .file_part(name)
-        .map(|f| f.data.clone())
-        .or_else(|| params.get(name).map(|v| Bytes::copy_from_slice(v.as_bytes())))
+fn inline_part(params: &Params, name: &str) -> Option<PartData> {
+    params.file_part(name).map(|f| f.data.clone()).or_else(|| {
+        params
+            .get(name)
+            .map(|v| PartData::Memory(Bytes::copy_from_slice(v.as_bytes())))
+    })
+}
+
+/// Every part name the UPLOAD parameters among `params` refer to (`param:NAME`), even when
+/// an UPLOAD is malformed otherwise.
+pub fn inline_refs(params: &Params) -> Vec<String> {
+    spec::inline_parts(params.all("UPLOAD"))
+}
+
+/// Gunzip `data` if it is compressed; a table that grew takes its larger turn to parse.
+async fn decompressed(
+    state: &Service,
+    name: &str,
+    data: Bytes,
+    permit: Option<OwnedSemaphorePermit>,
+    bytes_left: u64,
+) -> Result<(Bytes, Option<OwnedSemaphorePermit>), UploadError> {
+    let before = data.len();
+    let data = gunzip::if_compressed(name, data, bytes_left).await?;
+    if data.len() <= before {
+        return Ok((data, permit));
+    }
+    drop(permit);
+    let permit = state.budgets.parsing(data.len() as u64).await;
+    Ok((data, permit))
 }
 
 /// Check and translate `adql` against the served catalogue plus the uploads.
@@ -276,36 +340,55 @@ fn spend(bytes_left: &mut u64, data: &Bytes, limits: Limits) -> Result<(), Uploa
     Ok(())
 }
 
-/// Parse off the async threads: a large upload is CPU work.
+/// Parse off the async threads: a large upload is CPU work, and so are renaming its columns
+/// and writing its COPY text to a spool file (when larger than `limits.body_memory_bytes`).
 /// `max_rows` is what is left of `limits.max_rows` after the tables read before this one.
 async fn parse(
+    state: &Service,
+    schema: &'static str,
     name: &str,
+    temp: String,
     data: Bytes,
     max_rows: u64,
     limits_total: Limits,
-) -> Result<UploadTable, UploadError> {
-    let limits = votable::ReadLimits {
+) -> Result<Ready, UploadError> {
+    let read_limits = votable::ReadLimits {
         max_rows,
         max_columns: MAX_COLUMNS,
     };
-    let parsed = tokio::task::spawn_blocking(move || votable::read_upload(&data, &limits))
-        .await
-        .map_err(|_| UploadError::bad(format!("the upload {name} could not be read")))?;
-    parsed.map_err(|e| {
-        // The reader knows only the rows left for this table; say what the limit really is.
-        if e.too_large && e.message.contains("rows") {
-            return UploadError::too_large(format!(
-                "upload {name}: the uploads of one query may have {} rows together, and this one \
-                 has more than the {max_rows} left",
-                limits_total.max_rows
-            ));
+    let spool_past = state.config.limits.body_memory_bytes;
+    let spool = state.spool_path();
+    let table_name = name.to_string();
+    let parsed = tokio::task::spawn_blocking(move || {
+        let table = votable::read_upload(&data, &read_limits)?;
+        drop(data);
+        let spool = (table.copy.len() as u64 > spool_past).then_some(spool);
+        Ok::<_, votable::ReadError>(Ready::new(schema, table_name, temp, table, spool))
+    })
+    .await
+    .map_err(|_| UploadError::bad(format!("the upload {name} could not be read")))?;
+    let e = match parsed {
+        Ok(Ok(ready)) => return Ok(ready),
+        Ok(Err(e)) => {
+            return Err(UploadError::unavailable(format!(
+                "the upload {name} cannot be written to the spool directory: {e}"
+            )))
         }
-        let message = format!("upload {name}: {e}");
-        if e.too_large {
-            UploadError::too_large(message)
-        } else {
-            UploadError::bad(message)
-        }
+        Err(e) => e,
+    };
+    // The reader knows only the rows left for this table; say what the limit really is.
+    if e.too_large && e.message.contains("rows") {
+        return Err(UploadError::too_large(format!(
+            "upload {name}: the uploads of one query may have {} rows together, and this one \
+             has more than the {max_rows} left",
+            limits_total.max_rows
+        )));
+    }
+    let message = format!("upload {name}: {e}");
+    Err(if e.too_large {
+        UploadError::too_large(message)
+    } else {
+        UploadError::bad(message)
     })
 }
 
@@ -436,14 +519,10 @@ async fn load_all(client: &Client, ready: &[Ready], role: Option<&str>) -> Resul
             .await
             .map_err(|e| format!("cannot load the upload {}: {}", r.name, crate::db::describe(&e)))?;
         futures_util::pin_mut!(sink);
-        let mut at = 0;
-        while at < r.copy.len() {
-            let end = (at + COPY_CHUNK).min(r.copy.len());
-            sink.send(r.copy.slice(at..end))
-                .await
-                .map_err(|e| format!("cannot load the upload {}: {}", r.name, crate::db::describe(&e)))?;
-            at = end;
-        }
+        r.copy
+            .copy_into(sink.as_mut(), COPY_CHUNK)
+            .await
+            .map_err(|e| format!("cannot load the upload {}: {e}", r.name))?;
         sink.as_mut()
             .finish()
             .await

@@ -75,6 +75,20 @@ pub fn parse<'a>(values: impl IntoIterator<Item = &'a str>) -> Result<Vec<Spec>,
     Ok(specs)
 }
 
+/// The part names `param:NAME` of every UPLOAD value, whatever else is wrong with them (a
+/// malformed UPLOAD of a job is reported when the job runs; this only tells which file parts
+/// the job will look for).
+pub fn inline_parts<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    values
+        .into_iter()
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.split_once(',').map(|(_, uri)| uri.trim()))
+        .filter(|uri| uri.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("param:")))
+        .map(|uri| uri[6..].to_string())
+        .filter(|part| !part.is_empty())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
