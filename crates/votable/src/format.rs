@@ -1,8 +1,8 @@
 //! `RESPONSEFORMAT` / `FORMAT` values (FM-01..FM-04).
 
 use crate::{
-    CsvWriter, EcsvWriter, FitsWriter, Format, GzipWriter, HtmlWriter, JsonWriter, ResultWriter,
-    Serialization, TextWriter, TsvWriter, VOTableWriter,
+    CsvWriter, EcsvWriter, FitsWriter, Format, GzipWriter, HtmlWriter, JsonWriter, ParquetWriter,
+    ResultWriter, Serialization, TextWriter, TsvWriter, VOTableWriter,
 };
 
 /// One entry of the format table: what the server offers, and what TAPRegExt `outputFormat`
@@ -103,6 +103,15 @@ pub const OUTPUT_FORMATS: &[OutputFormat] = &[
         ivo_id: None,
     },
     OutputFormat {
+        // VOParquet 1.0 (issue 13). `parquet` and the media type are what CADC's and Rubin's
+        // TAP services accept (DefaultTableWriter's known formats); `vnd.apache.parquet` is the
+        // media type's subtype alone and `voparquet` the note's name, both unambiguous.
+        format: Format::Parquet,
+        mime: "application/vnd.apache.parquet",
+        aliases: &["parquet", "vnd.apache.parquet", "voparquet"],
+        ivo_id: None,
+    },
+    OutputFormat {
         format: Format::Html,
         mime: "text/html;charset=utf-8",
         aliases: &["html"],
@@ -178,6 +187,7 @@ impl RequestedFormat {
             Format::Fits => Box::new(FitsWriter::new(content_type)),
             Format::Ecsv => Box::new(EcsvWriter::new(content_type)),
             Format::VOTableGzip => Box::new(GzipWriter::votable(content_type)),
+            Format::Parquet => Box::new(ParquetWriter::new(content_type)),
         }
     }
 }
@@ -231,6 +241,7 @@ pub fn parse_format(requested: &str) -> Result<RequestedFormat, UnknownFormat> {
         "application/fits" | "image/fits" => Format::Fits,
         "text/html" => Format::Html,
         "text/plain" => Format::Text,
+        "application/vnd.apache.parquet" => Format::Parquet,
         _ => return Err(unknown()),
     };
     // Echo the client's media type unless it could not be a header value.
@@ -319,6 +330,11 @@ mod tests {
         assert!(parse_format("application/x-votable+gzip;serialization=TABLEDATA").is_err());
         assert_eq!(Format::VOTableGzip.content_encoding(), Some("gzip"));
         assert_eq!(Format::Ecsv.content_encoding(), None);
+        let parquet = "application/vnd.apache.parquet";
+        for name in ["parquet", "PARQUET", "vnd.apache.parquet", "voparquet", parquet] {
+            assert_eq!(parsed(name), (Format::Parquet, parquet.to_owned()), "{name}");
+        }
+        assert_eq!(Format::Parquet.content_encoding(), None);
     }
 
     #[test]
@@ -343,7 +359,7 @@ mod tests {
     #[test]
     fn unknown_formats() {
         for bad in [
-            "parquet",
+            "application/x-parquet",
             "",
             "application/x-votable+xml;serialization=fits",
             "text/csvx",
@@ -351,9 +367,10 @@ mod tests {
         ] {
             assert_eq!(parse_format(bad).unwrap_err(), UnknownFormat(bad.to_owned()));
         }
-        let message = writer_for("parquet").err().unwrap().to_string();
-        assert!(message
-            .starts_with("unsupported output format 'parquet'; supported formats: votable, votable/b2, "));
+        let message = writer_for("xml").err().unwrap().to_string();
+        assert!(
+            message.starts_with("unsupported output format 'xml'; supported formats: votable, votable/b2, ")
+        );
         assert!(
             message.contains("csv") && message.contains("text/xml") && message.contains("application/fits")
         );

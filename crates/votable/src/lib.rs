@@ -47,6 +47,9 @@
 //!   back, timestamps stay ISO strings. See [`EcsvWriter`].
 //! * **`votable_gzip`** is BINARY2 compressed by the writer, chunk by chunk, and sent with
 //!   `Content-Encoding: gzip` ([`Format::content_encoding`], [`GzipWriter`]).
+//! * **VOParquet** (`parquet`, `application/vnd.apache.parquet`) is Parquet with the VOTable
+//!   header in its footer (IVOA VOParquet 1.0), streamed in bounded row groups; how the query
+//!   ended goes into that footer, written last. See [`ParquetWriter`].
 //! * **FITS** needs the row count in the header, before the rows. The FITS writer emits a header
 //!   of the final size with placeholder values, then the rows; after `end` the caller writes
 //!   [`ResultWriter::patch`] over the start of the spooled file. See [`FitsWriter`].
@@ -86,6 +89,7 @@ mod json;
 pub mod read;
 mod text;
 mod textfmt;
+mod voparquet;
 mod votable;
 
 pub use crate::csv::{CsvWriter, TsvWriter};
@@ -101,6 +105,10 @@ pub use crate::read::{
     read_csv, read_upload, read_votable, ReadError, ReadLimits, SqlType, UploadColumn, UploadTable,
 };
 pub use crate::text::TextWriter;
+pub use crate::voparquet::{
+    ParquetWriter, CONTENT_KEY as VOPARQUET_CONTENT_KEY, MAX_GROUP_BYTES as VOPARQUET_MAX_GROUP_BYTES,
+    VERSION_KEY as VOPARQUET_VERSION_KEY,
+};
 pub use crate::votable::{error_document, write_error_document, VOTableWriter};
 
 use std::io::{Seek, SeekFrom, Write};
@@ -468,6 +476,9 @@ pub enum Error {
     /// never).
     #[error("cannot compress the result: {0}")]
     Compression(String),
+    /// The Parquet encoder refused something (it writes to memory, so in practice a bug).
+    #[error("cannot write Parquet: {0}")]
+    Parquet(String),
 }
 
 /// Bytes to write over already-written output once [`ResultWriter::end`] has returned.
@@ -583,6 +594,8 @@ pub enum Format {
     Ecsv,
     /// BINARY2 VOTable compressed with gzip, ESA TAP+'s `votable_gzip` ([`GzipWriter`]).
     VOTableGzip,
+    /// VOParquet 1.0: Parquet with the VOTable metadata in its footer ([`ParquetWriter`]).
+    Parquet,
 }
 
 impl Format {

@@ -58,6 +58,9 @@ pub struct VOTableWriter {
     rows: u64,
     /// BINARY/BINARY2 bytes not yet base64-encoded.
     pending: Vec<u8>,
+    /// No DATA element: the header and ending only, for the VOParquet footer, where the rows
+    /// are Parquet's and the VOTable describes them (VOParquet 1.0 §2.2).
+    metadata_only: bool,
 }
 
 impl VOTableWriter {
@@ -71,7 +74,17 @@ impl VOTableWriter {
             state: State::Fresh,
             rows: 0,
             pending: Vec::new(),
+            metadata_only: false,
         }
+    }
+
+    /// The data-less document of a VOParquet footer: the same RESOURCE, INFOs, COOSYS and
+    /// FIELDs as the VOTable output, the TABLE without DATA, the ending's QUERY_STATUS after
+    /// it. It is never given rows.
+    pub(crate) fn metadata_only() -> VOTableWriter {
+        let mut writer = VOTableWriter::new(Serialization::TableData, "application/x-votable+xml");
+        writer.metadata_only = true;
+        writer
     }
 
     /// A writer with the canonical media type,
@@ -218,6 +231,10 @@ impl ResultWriter for VOTableWriter {
             }
             out.extend_from_slice(b"</FIELD>\n");
         }
+        if self.metadata_only {
+            self.state = State::Open;
+            return Ok(());
+        }
         out.extend_from_slice(match self.serialization {
             Serialization::TableData => b"<DATA><TABLEDATA>\n",
             Serialization::Binary => b"<DATA><BINARY><STREAM encoding=\"base64\">\n",
@@ -244,6 +261,7 @@ impl ResultWriter for VOTableWriter {
     fn end(&mut self, out: &mut Vec<u8>, ending: Ending<'_>) -> Result<(), Error> {
         self.state.expect_open()?;
         match self.serialization {
+            _ if self.metadata_only => {}
             Serialization::TableData => out.extend_from_slice(b"</TABLEDATA></DATA>\n"),
             Serialization::Binary => {
                 self.encode_pending(out, true);
