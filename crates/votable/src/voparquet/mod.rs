@@ -18,9 +18,9 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::{ColumnPath, Type};
 
-use crate::column::{check_row_length, Column, State};
+use crate::column::{check_row_length, Column, Shape, State};
 use crate::voparquet::store::{schema_node, Store};
-use crate::{Ending, Error, Format, ResultWriter, TableMeta, VOTableWriter, Value};
+use crate::{CooSys, Datatype, Ending, Error, Field, Format, ResultWriter, TableMeta, VOTableWriter, Value};
 
 /// The footer key naming the convention's version.
 pub const VERSION_KEY: &str = "IVOA.VOTable-Parquet.version";
@@ -64,6 +64,9 @@ const MAX_GROUPS: usize = i16::MAX as usize;
 /// Parquet data) fails when the two disagree. Multi-dimensional arrays (`2x2`) are flat lists
 /// whose FIELD keeps the arraysize.
 ///
+/// The footer's FIELDs are those of the VOTable output except for the arraysize of text and
+/// fixed-size array columns, adjusted to describe the Parquet columns (see `footer`).
+///
 /// How it ended goes into the footer's VOTable, which is written last: `QUERY_STATUS=OK` first
 /// as in the VOTable output, then after the TABLE `QUERY_STATUS=OVERFLOW` when MAXREC cut rows
 /// off, or `QUERY_STATUS=ERROR` with the message when the query failed after rows were sent.
@@ -75,9 +78,8 @@ pub struct ParquetWriter {
     columns: Vec<Column>,
     stores: Vec<Store>,
     file: Option<SerializedFileWriter<Vec<u8>>>,
-    /// The footer VOTable: written up to `</TABLE>` by `begin`, finished by `end`.
-    footer: Vec<u8>,
-    meta: VOTableWriter,
+    /// What `begin` was told, kept for the footer VOTable, which `end` writes.
+    meta: OwnedMeta,
     rows: u64,
     group_rows: usize,
     group_bytes: usize,
@@ -105,8 +107,7 @@ impl ParquetWriter {
             columns: Vec::new(),
             stores: Vec::new(),
             file: None,
-            footer: Vec::new(),
-            meta: VOTableWriter::metadata_only(),
+            meta: OwnedMeta::default(),
             rows: 0,
             group_rows: 0,
             group_bytes: 0,
@@ -138,6 +139,113 @@ impl ParquetWriter {
         self.group_bytes = 0;
         self.group_limit = (self.group_limit * 2).min(MAX_GROUP_BYTES);
         Ok(())
+    }
+}
+
+impl ParquetWriter {
+    /// The data-less VOTable of the footer: Tapir's VOTable header for this result, with each
+    /// FIELD describing its Parquet column as the note asks (§2.3), then the ending's
+    /// QUERY_STATUS. Two attributes differ from the VOTable output, because the Parquet column
+    /// differs: text FIELDs get `arraysize="N*"`, N the longest value written (Parquet strings
+    /// are neither cut nor padded to a declared length), and fixed-size arrays are declared
+    /// variable in their last dimension (`2` becomes `*`, `2x2` becomes `2x*`: a Parquet LIST
+    /// has no fixed size; the xtype still says `point` or `circle`). astropy's reader depends
+    /// on both: it stacks the footer's empty table onto the data and refuses a `*` string or a
+    /// fixed array over a Parquet string or list column.
+    fn footer(&self, ending: Ending<'_>) -> Result<String, Error> {
+        let fields: Vec<Field> = self
+            .meta
+            .fields
+            .iter()
+            .zip(&self.columns)
+            .zip(&self.stores)
+            .map(|((field, col), store)| footer_field(field, col, store))
+            .collect();
+        let infos: Vec<(&str, &str)> = self
+            .meta
+            .infos
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let coosys: Vec<CooSys<'_>> = self
+            .meta
+            .coosys
+            .iter()
+            .map(|c| CooSys {
+                id: &c.0,
+                system: &c.1,
+                equinox: c.2.as_deref(),
+                epoch: c.3.as_deref(),
+            })
+            .collect();
+        let mut meta = TableMeta::new(&fields).with_infos(&infos).with_coosys(&coosys);
+        if let Some(query) = &self.meta.query {
+            meta = meta.with_query(query);
+        }
+        let mut writer = VOTableWriter::metadata_only();
+        let mut doc = Vec::with_capacity(4096);
+        writer.begin(&mut doc, &meta)?;
+        writer.end(&mut doc, ending)?;
+        String::from_utf8(doc).map_err(|_| Error::Parquet("the footer VOTable is not UTF-8".into()))
+    }
+}
+
+/// A FIELD as the footer declares it; see [`ParquetWriter::footer`].
+fn footer_field(field: &Field, col: &Column, store: &Store) -> Field {
+    let mut field = field.clone();
+    if matches!(col.datatype, Datatype::Char | Datatype::UnicodeChar) {
+        field.arraysize = Some(match store.max_chars() {
+            0 => "*".to_owned(),
+            n => format!("{n}*"),
+        });
+    } else if let Shape::Fixed(_) = col.shape {
+        if col.datatype != Datatype::UnsignedByte {
+            field.arraysize = Some(match col.dims.split_last() {
+                Some((_, leading)) if !leading.is_empty() => {
+                    let leading: Vec<String> = leading.iter().map(usize::to_string).collect();
+                    format!("{}x*", leading.join("x"))
+                }
+                _ => "*".to_owned(),
+            });
+        }
+    }
+    field
+}
+
+/// [`TableMeta`] with owned strings: the footer is written at the end, after the borrowed
+/// metadata of `begin` is gone.
+#[derive(Debug, Default)]
+struct OwnedMeta {
+    fields: Vec<Field>,
+    query: Option<String>,
+    infos: Vec<(String, String)>,
+    /// ID, system, equinox, epoch.
+    coosys: Vec<(String, String, Option<String>, Option<String>)>,
+}
+
+impl OwnedMeta {
+    fn of(meta: &TableMeta<'_>) -> OwnedMeta {
+        OwnedMeta {
+            fields: meta.fields.to_vec(),
+            query: meta.query.map(str::to_owned),
+            infos: meta
+                .infos
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect(),
+            coosys: meta
+                .coosys
+                .iter()
+                .map(|c| {
+                    (
+                        c.id.to_owned(),
+                        c.system.to_owned(),
+                        c.equinox.map(str::to_owned),
+                        c.epoch.map(str::to_owned),
+                    )
+                })
+                .collect(),
+        }
     }
 }
 
@@ -196,7 +304,7 @@ impl ResultWriter for ParquetWriter {
             .map_err(failed)?;
         let file = SerializedFileWriter::new(Vec::new(), Arc::new(schema), Arc::new(properties.build()))
             .map_err(failed)?;
-        self.meta.begin(&mut self.footer, meta)?;
+        self.meta = OwnedMeta::of(meta);
         self.file = Some(file);
         if let Some(file) = self.file.as_mut() {
             drain(file, out)?;
@@ -227,9 +335,7 @@ impl ResultWriter for ParquetWriter {
     fn end(&mut self, out: &mut Vec<u8>, ending: Ending<'_>) -> Result<(), Error> {
         self.state.expect_open()?;
         self.flush_group(out)?;
-        self.meta.end(&mut self.footer, ending)?;
-        let content = String::from_utf8(std::mem::take(&mut self.footer))
-            .map_err(|_| Error::Parquet("the footer VOTable is not UTF-8".into()))?;
+        let content = self.footer(ending)?;
         let mut file = self.file.take().ok_or(Error::State("no Parquet file open"))?;
         file.append_key_value_metadata(KeyValue::new(VERSION_KEY.to_owned(), "1.0".to_owned()));
         file.append_key_value_metadata(KeyValue::new(CONTENT_KEY.to_owned(), content));

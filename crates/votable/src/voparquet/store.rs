@@ -58,6 +58,8 @@ pub(crate) struct Store {
     rep: Vec<i16>,
     /// Reused at every flush for the byte-array values (they share one buffer).
     scratch: Vec<ByteArray>,
+    /// The longest string so far, in characters (for the footer's `arraysize="N*"`).
+    max_chars: usize,
 }
 
 /// The Parquet schema node for a column, and how its values are stored.
@@ -122,6 +124,7 @@ pub(crate) fn schema_node(name: &str, col: &Column) -> Result<(TypePtr, Store), 
         def: Vec::new(),
         rep: Vec::new(),
         scratch: Vec::new(),
+        max_chars: 0,
     };
     Ok((Arc::new(node), store))
 }
@@ -138,6 +141,12 @@ impl Store {
     /// catalogue text repeats; numbers are written plain).
     pub fn is_bytes(&self) -> bool {
         matches!(self.values, Values::Bytes { .. })
+    }
+
+    /// The longest string stored so far, in characters (Unicode scalar values, as Python
+    /// counts them).
+    pub fn max_chars(&self) -> usize {
+        self.max_chars
     }
 
     /// Appends one checked cell and returns about how many bytes it adds to the row group.
@@ -178,12 +187,17 @@ impl Store {
             (Values::Bytes { data, ends }, Cell::Text(s)) => {
                 data.extend_from_slice(s.as_bytes());
                 ends.push(data.len());
+                // A string has at most as many characters as bytes: count only the long ones.
+                if s.len() > self.max_chars {
+                    self.max_chars = self.max_chars.max(s.chars().count());
+                }
                 s.len() + 4
             }
             (Values::Bytes { data, ends }, Cell::Time(t)) => {
                 let (buf, n) = format_timestamp(t);
                 data.extend_from_slice(&buf[..n]);
                 ends.push(data.len());
+                self.max_chars = self.max_chars.max(n);
                 n + 4
             }
             (Values::Bytes { data, ends }, Cell::Bytes(bs)) => {
