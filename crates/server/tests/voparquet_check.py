@@ -49,8 +49,6 @@ def expected_type(field):
         return pa.string()
     if not field.arraysize:
         return SCALAR[field.datatype]
-    if field.datatype == "unsignedByte":
-        return pa.binary()
     return pa.list_(SCALAR[field.datatype])
 
 
@@ -61,7 +59,7 @@ def footer_arraysize(field, values):
         longest = max((len(v) for v in values if v is not None), default=0)
         return "%d*" % longest if longest else "*"
     size = field.arraysize
-    if size and field.datatype != "unsignedByte" and not size.endswith("*"):
+    if size and not size.endswith("*"):
         dims = size.split("x")
         return "x".join(dims[:-1] + ["*"])
     return size
@@ -84,8 +82,6 @@ def same_value(pv, vv, field):
     if isinstance(pv, list):
         got = np.asarray(vv).ravel().tolist()
         return len(got) == len(pv) and all(same_scalar(a, b) for a, b in zip(pv, got))
-    if isinstance(pv, bytes):
-        return pv == bytes(np.asarray(vv, dtype=np.uint8).ravel().tolist())
     if isinstance(pv, str):
         text = vv.decode() if isinstance(vv, bytes) else str(vv)
         return pv == text

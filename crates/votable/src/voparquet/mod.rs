@@ -55,8 +55,7 @@ const MAX_GROUPS: usize = i16::MAX as usize;
 /// | `float`, `double` | `FLOAT`, `DOUBLE` |
 /// | `char`, `unicodeChar`, any arraysize | `BYTE_ARRAY` (`STRING`, UTF-8, not cut or padded) |
 /// | `char` with `xtype="timestamp"` | `STRING`, the same DALI text as the VOTable output |
-/// | number and boolean arrays, geometries (DALI `double` arrays) | `LIST` of the element type |
-/// | `unsignedByte` arrays (`bytea`) | `BYTE_ARRAY` (binary) |
+/// | number and boolean arrays (`bytea` too), geometries (DALI `double` arrays) | `LIST` of the element type |
 ///
 /// Timestamps stay DALI strings rather than Parquet `TIMESTAMP`s because the note wants each
 /// FIELD's datatype to correspond to its column's type, and a `char` FIELD is what TAP
@@ -199,15 +198,13 @@ fn footer_field(field: &Field, col: &Column, store: &Store) -> Field {
             n => format!("{n}*"),
         });
     } else if let Shape::Fixed(_) = col.shape {
-        if col.datatype != Datatype::UnsignedByte {
-            field.arraysize = Some(match col.dims.split_last() {
-                Some((_, leading)) if !leading.is_empty() => {
-                    let leading: Vec<String> = leading.iter().map(usize::to_string).collect();
-                    format!("{}x*", leading.join("x"))
-                }
-                _ => "*".to_owned(),
-            });
-        }
+        field.arraysize = Some(match col.dims.split_last() {
+            Some((_, leading)) if !leading.is_empty() => {
+                let leading: Vec<String> = leading.iter().map(usize::to_string).collect();
+                format!("{}x*", leading.join("x"))
+            }
+            _ => "*".to_owned(),
+        });
     }
     field
 }

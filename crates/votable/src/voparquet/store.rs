@@ -20,7 +20,7 @@ enum Values {
     I64(Vec<i64>),
     F32(Vec<f32>),
     F64(Vec<f64>),
-    /// Strings (UTF-8) and byte strings, one buffer for all the row group's values and where
+    /// Strings (UTF-8), one buffer for all the row group's values and where
     /// each ends: a value costs no allocation of its own, only its bytes.
     Bytes {
         data: Vec<u8>,
@@ -67,12 +67,11 @@ pub(crate) fn schema_node(name: &str, col: &Column) -> Result<(TypePtr, Store), 
     use PhysicalType as P;
     let integer = |bit_width, is_signed| Some(LogicalType::Integer(IntType { bit_width, is_signed }));
     let text = matches!(col.datatype, Datatype::Char | Datatype::UnicodeChar);
-    let bytes = col.datatype == Datatype::UnsignedByte && col.shape != Shape::Scalar;
-    // Strings (any arraysize, timestamps too) and byte strings are one value per cell.
+    // Strings (any arraysize, timestamps too) are one value per cell. Byte arrays are LISTs of
+    // `INT(8, unsigned)` like any other array rather than binary strings: the footer then
+    // declares what the VOTable does (`unsignedByte` array), and astropy's reader accepts it.
     let (physical, logical, values, list) = if text {
         (P::BYTE_ARRAY, Some(LogicalType::String), bytes_values(), false)
-    } else if bytes {
-        (P::BYTE_ARRAY, None, bytes_values(), false)
     } else {
         let list = col.shape != Shape::Scalar;
         match col.datatype {
@@ -137,7 +136,7 @@ fn bytes_values() -> Values {
 }
 
 impl Store {
-    /// Whether this column's values are strings or byte strings (dictionary-encoded, since
+    /// Whether this column's values are strings (dictionary-encoded, since
     /// catalogue text repeats; numbers are written plain).
     pub fn is_bytes(&self) -> bool {
         matches!(self.values, Values::Bytes { .. })
@@ -200,11 +199,6 @@ impl Store {
                 self.max_chars = self.max_chars.max(n);
                 n + 4
             }
-            (Values::Bytes { data, ends }, Cell::Bytes(bs)) => {
-                data.extend_from_slice(bs);
-                ends.push(data.len());
-                bs.len() + 4
-            }
             _ => {
                 self.def.push(0);
                 return 1;
@@ -224,6 +218,10 @@ impl Store {
             (Values::F32(v), Cell::Reals(xs)) => {
                 v.extend(xs.iter().map(|&x| x as f32));
                 xs.len() * 4
+            }
+            (Values::I32(v), Cell::Bytes(bs)) => {
+                v.extend(bs.iter().map(|&b| i32::from(b)));
+                bs.len() * 4
             }
             (Values::I32(v), Cell::Array(Array::Shorts(xs))) => {
                 v.extend(xs.iter().map(|&x| i32::from(x)));
@@ -304,6 +302,7 @@ fn added_elements(cell: &Cell<'_>) -> usize {
     match *cell {
         Cell::Reals(xs) => xs.len(),
         Cell::Array(a) => a.len(),
+        Cell::Bytes(bs) => bs.len(),
         _ => 0,
     }
 }
