@@ -136,12 +136,6 @@ fn bytes_values() -> Values {
 }
 
 impl Store {
-    /// Whether this column's values are strings (dictionary-encoded, since
-    /// catalogue text repeats; numbers are written plain).
-    pub fn is_bytes(&self) -> bool {
-        matches!(self.values, Values::Bytes { .. })
-    }
-
     /// The longest string stored so far, in characters (Unicode scalar values, as Python
     /// counts them).
     pub fn max_chars(&self) -> usize {
@@ -260,6 +254,32 @@ impl Store {
             self.rep.resize(start + count, 1);
         }
         added + 4 * count.max(1)
+    }
+
+    /// Takes back the last cell pushed (a row refused at a later column): its levels, and its
+    /// values, which are the ones those levels defined.
+    pub fn pop_last(&mut self) {
+        let start = if self.list {
+            // The cell's first level is the last one with repetition level 0.
+            self.rep.iter().rposition(|&r| r == 0).unwrap_or(0)
+        } else {
+            self.def.len().saturating_sub(1)
+        };
+        let full = if self.list { 2 } else { 1 };
+        let values = self.def[start..].iter().filter(|&&d| d == full).count();
+        self.def.truncate(start);
+        self.rep.truncate(start.min(self.rep.len()));
+        match &mut self.values {
+            Values::Bool(v) => v.truncate(v.len() - values),
+            Values::I32(v) => v.truncate(v.len() - values),
+            Values::I64(v) => v.truncate(v.len() - values),
+            Values::F32(v) => v.truncate(v.len() - values),
+            Values::F64(v) => v.truncate(v.len() - values),
+            Values::Bytes { data, ends } => {
+                ends.truncate(ends.len() - values);
+                data.truncate(ends.last().copied().unwrap_or(0));
+            }
+        }
     }
 
     /// Writes the gathered values as this column's chunk of the row group, then empties the
