@@ -19,6 +19,45 @@ pub struct Config {
     pub uploads: UploadsConfig,
     pub service: ServiceConfig,
     pub identity: IdentityConfig,
+    pub access: AccessConfig,
+}
+
+/// Restricted data (issue 14, the SOAR seed's "access to restricted data"): schemas or tables
+/// that only members of given groups may read. For everyone else they do not exist: not in
+/// `/tables`, not in TAP_SCHEMA's rows, "not found" in ADQL, and unreadable in the database.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AccessConfig {
+    /// The TAP name of a schema (`soar_private`) or of a table (`gaia.secret`) -> the groups
+    /// whose members may read it.
+    pub restricted: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl AccessConfig {
+    /// `schema=group1,group2;schema.table=group3`, the environment's form.
+    fn parse_env(
+        name: &str,
+        v: &str,
+    ) -> Result<std::collections::BTreeMap<String, Vec<String>>, ConfigError> {
+        let mut out = std::collections::BTreeMap::new();
+        for entry in v.split(';').map(str::trim).filter(|e| !e.is_empty()) {
+            let Some((object, groups)) = entry.split_once('=') else {
+                return Err(ConfigError::Env {
+                    name: name.into(),
+                    value: v.into(),
+                    reason: format!("{entry:?} is not NAME=GROUP[,GROUP...]"),
+                });
+            };
+            let groups = groups
+                .split(',')
+                .map(str::trim)
+                .filter(|g| !g.is_empty())
+                .map(str::to_string)
+                .collect();
+            out.insert(object.trim().to_string(), groups);
+        }
+        Ok(out)
+    }
 }
 
 /// Accounts and sessions (issue 14). Users, groups and tokens live in the database and are
@@ -467,6 +506,7 @@ impl Config {
                 "TAPIR_IDENTITY_SESSION_MAX_SECS" => self.identity.session_max_secs = num(name, &v)?,
                 "TAPIR_IDENTITY_BASIC_CACHE_SECS" => self.identity.basic_cache_secs = num(name, &v)?,
                 "TAPIR_IDENTITY_PROXY_USER_HEADER" => self.identity.proxy_user_header = v,
+                "TAPIR_ACCESS_RESTRICTED" => self.access.restricted = AccessConfig::parse_env(name, &v)?,
                 "TAPIR_IDENTITY_PLAIN_HTTP_ON_LOOPBACK" => {
                     self.identity.plain_http_on_loopback = flag(name, &v)?
                 }
@@ -554,6 +594,22 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "server.tls_bind needs server.tls_cert and server.tls_key (PEM files)".into(),
             ));
+        }
+        for (object, groups) in &self.access.restricted {
+            let parts: Vec<&str> = object.split('.').collect();
+            if parts.len() > 2 || parts.iter().any(|p| p.trim().is_empty()) {
+                return Err(ConfigError::Invalid(format!(
+                    "access.restricted: {object:?} is not a schema or schema.table name"
+                )));
+            }
+            if groups.is_empty() {
+                return Err(ConfigError::Invalid(format!(
+                    "access.restricted: {object:?} names no group (nobody could read it; remove it from TAP_SCHEMA instead)"
+                )));
+            }
+            for g in groups {
+                crate::identity::check_name("access.restricted: group", g).map_err(ConfigError::Invalid)?;
+            }
         }
         let i = &self.identity;
         if !i.proxy_user_header.is_empty()
@@ -731,6 +787,7 @@ pub const ENV_KEYS: &[&str] = &[
     "TAPIR_IDENTITY_BASIC_CACHE_SECS",
     "TAPIR_IDENTITY_PLAIN_HTTP_ON_LOOPBACK",
     "TAPIR_IDENTITY_PROXY_USER_HEADER",
+    "TAPIR_ACCESS_RESTRICTED",
 ];
 
 #[cfg(test)]
@@ -775,6 +832,37 @@ mod tests {
         assert_eq!(c.database.url, "postgres://x@h/db");
         assert_eq!(c.server.base_path, "/tap");
         assert_eq!(c.base_url(), "http://127.0.0.1:8080/tap");
+    }
+
+    #[test]
+    fn restricted_tables_from_file_and_environment() {
+        let mut c: Config = toml::from_str(
+            "[access]\nrestricted = { hsa = ['herschel'], 'gaiadr1.gaia_source' = ['gaia', 'staff'] }\n",
+        )
+        .expect("parses");
+        c.validate().expect("valid");
+        assert_eq!(c.access.restricted["gaiadr1.gaia_source"], ["gaia", "staff"]);
+        c.apply_env(|n| (n == "TAPIR_ACCESS_RESTRICTED").then(|| " s=a, b ; s.t=c;".into()))
+            .expect("env applies");
+        c.validate().expect("valid");
+        let got: Vec<(&str, Vec<String>)> = c
+            .access
+            .restricted
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("s", vec!["a".to_string(), "b".into()]),
+                ("s.t", vec!["c".into()])
+            ]
+        );
+        for bad in ["s", "s=", "a.b.c=g", "s=not a group"] {
+            let mut c = Config::default();
+            let applied = c.apply_env(|n| (n == "TAPIR_ACCESS_RESTRICTED").then(|| bad.into()));
+            assert!(applied.is_err() || c.validate().is_err(), "{bad:?} accepted");
+        }
     }
 
     #[test]

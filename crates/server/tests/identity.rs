@@ -634,3 +634,255 @@ fn one_users_queue_does_not_hold_up_another() {
     );
     common::psql(&s, "DELETE FROM tapir.jobs WHERE owner_id = 'alice'");
 }
+
+/// Restricted tables (issue 14, `[access] restricted`): `hsa` is readable by the group
+/// `herschel` only and `gaiadr1.gaia_source` by `gaia` only. Both walls are checked: what each
+/// caller is served (/tables, ADQL names, hints, sync and async queries) and what PostgreSQL
+/// itself lets the query roles read (table privileges, TAP_SCHEMA rows). Without the rules
+/// after a restart, the tables are everyone's again.
+#[test]
+fn restricted_tables_exist_only_for_their_groups() {
+    let env = [
+        ("TAPIR_IDENTITY_PLAIN_HTTP_ON_LOOPBACK", "true"),
+        ("TAPIR_ACCESS_RESTRICTED", "hsa=herschel;gaiadr1.gaia_source=gaia"),
+    ];
+    let Some(s) = start_with(&env, None) else {
+        return;
+    };
+    for (user, password) in [("alice", "alice-pw"), ("bob", "bob-pw"), ("carol", "carol-pw")] {
+        add_user(&s, user, password);
+    }
+    for args in [
+        &["group", "add", "gaia", "alice", "bob"][..],
+        &["group", "add", "herschel", "bob"],
+    ] {
+        let (ok, out, err) = tapir(&s, args, "");
+        assert!(ok, "{args:?}: {out} {err}");
+    }
+    let base = s.base.clone();
+    let alice = ["-u", "alice:alice-pw"];
+    let bob = ["-u", "bob:bob-pw"];
+    let carol = ["-u", "carol:carol-pw"];
+    let nobody: [&str; 0] = [];
+    let ask = |auth: &[&str], path: &str, data: &[(&str, &str)]| -> Reply {
+        let mut args = vec![format!("{base}{path}")];
+        args.extend(auth.iter().map(|a| a.to_string()));
+        for (k, v) in data {
+            args.extend(["--data-urlencode".to_string(), format!("{k}={v}")]);
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        curl(&s, &refs)
+    };
+    let sync = |auth: &[&str], query: &str| {
+        ask(
+            auth,
+            "/sync",
+            &[("LANG", "ADQL"), ("FORMAT", "csv"), ("QUERY", query)],
+        )
+    };
+
+    // What each caller is served: /tables and TAP_SCHEMA queried in ADQL.
+    let callers: [(&str, &[&str], bool, bool); 4] = [
+        ("anonymous", &nobody, false, false),
+        ("carol", &carol, false, false),
+        ("alice", &alice, true, false),
+        ("bob", &bob, true, true),
+    ];
+    for (who, auth, gaia, hsa) in callers {
+        let tables = ask(auth, "/tables", &[]);
+        assert_eq!(tables.status, 200, "{who}: {}", tables.text());
+        let tables = tables.text();
+        assert!(
+            tables.contains("<name>ppmxl.main</name>"),
+            "{who} sees the open tables"
+        );
+        assert_eq!(
+            tables.contains("<name>gaiadr1.gaia_source</name>"),
+            gaia,
+            "{who}: gaia_source in /tables"
+        );
+        assert_eq!(
+            tables.contains("hsa.v_active_observation"),
+            hsa,
+            "{who}: hsa in /tables"
+        );
+        assert_eq!(
+            tables.contains("<name>hsa</name>"),
+            hsa,
+            "{who}: the hsa schema in /tables"
+        );
+        let one = ask(auth, "/tables/gaiadr1.gaia_source", &[]);
+        assert_eq!(
+            one.status,
+            if gaia { 200 } else { 404 },
+            "{who}: /tables/gaiadr1.gaia_source"
+        );
+
+        let listed = sync(auth, "SELECT table_name FROM TAP_SCHEMA.tables");
+        assert_eq!(listed.status, 200, "{who}: {}", listed.text());
+        let listed = listed.text();
+        assert!(listed.contains("ppmxl.main"), "{who}: {listed}");
+        assert_eq!(
+            listed.contains("gaiadr1.gaia_source"),
+            gaia,
+            "{who}: TAP_SCHEMA.tables {listed}"
+        );
+        assert_eq!(
+            listed.contains("hsa.v_active_observation"),
+            hsa,
+            "{who}: TAP_SCHEMA.tables {listed}"
+        );
+        let columns = sync(
+            auth,
+            "SELECT COUNT(*) AS n FROM TAP_SCHEMA.columns WHERE table_name = 'gaiadr1.gaia_source'",
+        );
+        let n: i64 = columns
+            .text()
+            .lines()
+            .nth(1)
+            .and_then(|l| l.trim().parse().ok())
+            .unwrap_or(-1);
+        assert_eq!(
+            n > 0,
+            gaia,
+            "{who}: gaia_source's columns in TAP_SCHEMA.columns ({n})"
+        );
+        let schemas = sync(auth, "SELECT schema_name FROM TAP_SCHEMA.schemas").text();
+        assert_eq!(
+            schemas.lines().any(|l| l.trim() == "hsa"),
+            hsa,
+            "{who}: TAP_SCHEMA.schemas {schemas}"
+        );
+
+        // Querying: rows for readers; for everyone else the table does not exist, and no
+        // hint names it.
+        let q = sync(auth, "SELECT TOP 2 source_id FROM gaiadr1.gaia_source");
+        if gaia {
+            assert_eq!(q.status, 200, "{who}: {}", q.text());
+            assert_eq!(
+                q.text().lines().count(),
+                3,
+                "{who}: header and two rows: {}",
+                q.text()
+            );
+        } else {
+            assert_eq!(q.status, 400, "{who}: {}", q.text());
+            assert!(q.text().contains("not found"), "{who}: {}", q.text());
+            let typo = sync(auth, "SELECT TOP 2 source_id FROM gaiadr1.gaia_sourc").text();
+            assert!(
+                !typo.contains("gaia_source"),
+                "{who}: a hint names the restricted table: {typo}"
+            );
+        }
+        let h = sync(auth, "SELECT TOP 1 * FROM hsa.v_active_observation");
+        assert_eq!(h.status, if hsa { 200 } else { 400 }, "{who}: {}", h.text());
+    }
+    // Both groups in one query (bob runs as a role that is a member of both group roles).
+    let both = sync(
+        &bob,
+        "SELECT TOP 1 g.source_id, h.* FROM gaiadr1.gaia_source AS g CROSS JOIN hsa.v_active_observation AS h",
+    );
+    assert_eq!(both.status, 200, "{}", both.text());
+    assert_eq!(both.text().lines().count(), 2, "{}", both.text());
+
+    // Async: a job runs as its owner's groups allow.
+    let job = |auth: &[&str]| -> String {
+        let created = ask(
+            auth,
+            "/async",
+            &[
+                ("LANG", "ADQL"),
+                ("FORMAT", "csv"),
+                ("PHASE", "RUN"),
+                ("QUERY", "SELECT TOP 3 source_id FROM gaiadr1.gaia_source"),
+            ],
+        );
+        assert_eq!(created.status, 303, "{}", created.text());
+        let id = created
+            .header("location")
+            .expect("Location")
+            .rsplit('/')
+            .next()
+            .expect("id")
+            .to_string();
+        let mut phase = String::new();
+        for _ in 0..100 {
+            phase = ask(auth, &format!("/async/{id}/phase"), &[]).text();
+            if phase == "COMPLETED" || phase == "ERROR" {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        match phase.as_str() {
+            "COMPLETED" => ask(auth, &format!("/async/{id}/results/result"), &[]).text(),
+            "ERROR" => format!("ERROR {}", ask(auth, &format!("/async/{id}/error"), &[]).text()),
+            other => panic!("job {id} still {other}"),
+        }
+    };
+    let done = job(&alice);
+    assert_eq!(done.lines().count(), 4, "alice's job: {done}");
+    let refused = job(&carol);
+    assert!(
+        refused.starts_with("ERROR") && refused.contains("not found"),
+        "carol's job: {refused}"
+    );
+
+    // The database wall: the query roles themselves cannot read what they are not given.
+    let as_role = |role: &str, sql: &str| -> (bool, String) {
+        let out = Command::new("psql")
+            .arg("-XAtq")
+            .arg(embedded_url(&s))
+            .arg("-c")
+            .arg(format!("SET ROLE {role}; {sql}"))
+            .output()
+            .expect("psql runs");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text.trim().to_string())
+    };
+    let query_role_refused = |when: &str| {
+        for table in ["gaiadr1.gaia_source", "hsa.v_active_observation"] {
+            let (ok, text) = as_role("tapir_query", &format!("SELECT count(*) FROM {table}"));
+            assert!(
+                !ok && text.contains("permission denied"),
+                "{when}: tapir_query reads {table}: {text}"
+            );
+        }
+    };
+    query_role_refused("at start");
+    let (ok, text) = as_role("tapir_group_gaia", "SELECT count(*) > 0 FROM gaiadr1.gaia_source");
+    assert!(ok && text == "t", "the gaia role reads gaia_source: {text}");
+    let (ok, text) = as_role(
+        "tapir_group_gaia",
+        "SELECT count(*) FROM hsa.v_active_observation",
+    );
+    assert!(
+        !ok && text.contains("permission denied"),
+        "the gaia role reads hsa: {text}"
+    );
+    let hidden = "SELECT count(*) FROM tap_schema.tables WHERE table_name IN ('gaiadr1.gaia_source', 'hsa.v_active_observation')";
+    assert_eq!(as_role("tapir_query", hidden), (true, "0".to_string()));
+    assert_eq!(as_role("tapir_group_gaia", hidden), (true, "1".to_string()));
+    assert!(as_role("tapir_query", "SELECT count(*) FROM tap_schema.tables").0);
+    // A command run without the server's configuration (it prepares the database and grants
+    // the published schemas too) leaves the restrictions alone: they are recorded there.
+    let (ok, _, err) = tapir(&s, &["user", "list"], "");
+    assert!(ok, "{err}");
+    query_role_refused("after `tapir user list`");
+
+    // Rules removed: the tables are everyone's again.
+    let s = common::restart(s, &[("TAPIR_IDENTITY_PLAIN_HTTP_ON_LOOPBACK", "true")]);
+    let r = common::sync(
+        &s,
+        "SELECT TOP 2 source_id FROM gaiadr1.gaia_source",
+        &[("FORMAT", "csv")],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.text().lines().count(), 3, "{}", r.text());
+    assert!(common::get(&s, "/tables")
+        .text()
+        .contains("hsa.v_active_observation"));
+}

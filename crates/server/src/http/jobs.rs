@@ -195,7 +195,7 @@ async fn create_job(state: &Service, caller: &Caller, mut params: Params) -> Res
     let parts = std::mem::take(&mut params.file_parts);
     referenced(&params, &parts)?;
     let pairs = params.into_pairs();
-    let quote = crate::jobs::quote::quote(state, &pairs, created).await;
+    let quote = crate::jobs::quote::quote(state, caller, &pairs, created).await;
     // With uploaded files the job is queued only once they are stored, so that no worker can
     // start it without them.
     let job = store::NewJob {
@@ -477,6 +477,7 @@ pub async fn job_post(
     req: Request,
 ) -> Result<Response, TapError> {
     let accept = req.headers().clone();
+    let caller = super::auth::caller_of(&req);
     let mut params = params_of(&state, req).await?;
     if let Some(action) = params.take("ACTION") {
         if action.trim().eq_ignore_ascii_case("DELETE") {
@@ -510,7 +511,7 @@ pub async fn job_post(
     }
     let mut client = state.jobs.connection().await?;
     if has_params {
-        apply_params(&state, &mut client, &id, params).await?;
+        apply_params(&state, &caller, &mut client, &id, params).await?;
     }
     if let Some(secs) = duration {
         apply_duration(&state, &client, &id, secs).await?;
@@ -794,9 +795,10 @@ pub async fn parameters_post(
     req: Request,
 ) -> Result<Response, TapError> {
     let accept = req.headers().clone();
+    let caller = super::auth::caller_of(&req);
     let later = params_of(&state, req).await?;
     let mut client = state.jobs.connection().await?;
-    apply_params(&state, &mut client, &id, later).await?;
+    apply_params(&state, &caller, &mut client, &id, later).await?;
     done(&state, &client, &accept, &id).await
 }
 
@@ -805,6 +807,7 @@ pub async fn parameters_post(
 /// job that left PENDING meanwhile, change nothing.
 async fn apply_params(
     state: &Service,
+    caller: &Caller,
     client: &mut deadpool_postgres::Object,
     id: &str,
     mut later: Params,
@@ -817,7 +820,7 @@ async fn apply_params(
     let mut params = Params::from_pairs(job.params.clone());
     params.merge(later);
     referenced(&params, &parts)?;
-    let quote = crate::jobs::quote::quote(state, params.pairs(), UtcTime::now()).await;
+    let quote = crate::jobs::quote::quote(state, caller, params.pairs(), UtcTime::now()).await;
     let tx = client
         .transaction()
         .await

@@ -350,6 +350,8 @@ pub struct Claimed {
     pub id: String,
     pub execution_duration: u64,
     pub params: Vec<(String, String)>,
+    /// Whose job it is: the query runs with what that user may read today.
+    pub owner: Option<String>,
 }
 
 /// The phase changes the service makes itself, each checked against `uws`'s transition table
@@ -398,7 +400,7 @@ pub async fn claim(
                AND (q.owner_id IS NULL OR $2::bigint = 0 OR coalesce(r.n, 0) < $2::bigint) \
              ORDER BY coalesce(r.n, 0), q.queued_at LIMIT 1 FOR UPDATE OF q SKIP LOCKED) \
            AND phase = '{from}' \
-         RETURNING job_id, execution_duration, param_names, param_values"
+         RETURNING job_id, execution_duration, param_names, param_values, owner_id"
     );
     let limit = i64::from(running_per_user);
     let row = client
@@ -412,6 +414,7 @@ pub async fn claim(
         id: r.try_get(0)?,
         execution_duration: unsigned(r.try_get(1)?),
         params: names.into_iter().zip(values).collect(),
+        owner: r.try_get(4)?,
     }))
 }
 
