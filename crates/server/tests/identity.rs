@@ -886,3 +886,294 @@ fn restricted_tables_exist_only_for_their_groups() {
         .text()
         .contains("hsa.v_active_observation"));
 }
+
+/// The authorization matrix (issue 14): every kind of caller against every job and table
+/// operation, each cell asserted, the table printed. Jobs belong to alice, bob and nobody
+/// (anonymous), all COMPLETED; bob is in the group `gaia`, which alone may read
+/// `gaiadr1.gaia_source`. Another's job answers 404 like a job that does not exist (reading
+/// it, changing it, or using its result as an upload by `JOB_UPLOAD` or by its URL, which
+/// then reads "there is no job"), and nothing changes; a disabled user's password and a
+/// revoked token are no credentials (401, as a wrong password), an expired session is
+/// anonymous.
+#[test]
+fn authorization_matrix() {
+    let env = [
+        ("TAPIR_IDENTITY_PLAIN_HTTP_ON_LOOPBACK", "true"),
+        ("TAPIR_IDENTITY_SESSION_MAX_SECS", "2"),
+        ("TAPIR_ACCESS_RESTRICTED", "gaiadr1.gaia_source=gaia"),
+        // Refused credentials slow further attempts from the same address: each request
+        // comes from another (X-Forwarded-For through a trusted proxy) to keep the test quick.
+        ("TAPIR_SERVER_TRUSTED_PROXIES", "127.0.0.1"),
+    ];
+    let Some(s) = start_with(&env, None) else {
+        return;
+    };
+    for (user, password) in [("alice", "alice-pw"), ("bob", "bob-pw"), ("dave", "dave-pw")] {
+        add_user(&s, user, password);
+    }
+    let (ok, _, err) = tapir(&s, &["group", "add", "gaia", "bob"], "");
+    assert!(ok, "{err}");
+    let (ok, token, err) = tapir(&s, &["token", "create", "alice"], "");
+    assert!(ok, "{err}");
+    let revoked = format!("Authorization: Bearer {}", token.trim());
+    let (ok, tokens, _) = tapir(&s, &["token", "list", "alice"], "");
+    assert!(ok);
+    let token_id = tokens
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split('\t').next())
+        .expect("a token id")
+        .to_string();
+    let (ok, _, err) = tapir(&s, &["token", "revoke", &token_id], "");
+    assert!(ok, "{err}");
+    let base = s.base.clone();
+    let expired = {
+        let cookie = session(&login(&s, &base, "alice", "alice-pw", &[]));
+        std::thread::sleep(Duration::from_millis(2500));
+        format!("JSESSIONID={cookie}")
+    };
+    let requests = std::cell::Cell::new(0u32);
+    let ask = |auth: &[String], method: &str, path: &str, data: &[(&str, String)]| -> Reply {
+        let n = requests.get() + 1;
+        requests.set(n);
+        let mut args = vec![
+            format!("{base}{path}"),
+            "-X".into(),
+            method.into(),
+            "-H".into(),
+            format!("X-Forwarded-For: 10.{}.{}.1", n / 256, n % 256),
+        ];
+        args.extend(auth.iter().cloned());
+        for (k, v) in data {
+            args.extend(["--data-urlencode".to_string(), format!("{k}={v}")]);
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        curl(&s, &refs)
+    };
+    let strs = |a: &[&str]| a.iter().map(|x| x.to_string()).collect::<Vec<String>>();
+    let alice = strs(&["-u", "alice:alice-pw"]);
+    let bob = strs(&["-u", "bob:bob-pw"]);
+    // Jobs, run to completion by their owners.
+    let mut jobs: Vec<(&str, String)> = Vec::new();
+    for (owner, auth) in [("alice", &alice), ("bob", &bob), ("anonymous", &Vec::new())] {
+        let created = ask(
+            auth,
+            "POST",
+            "/async",
+            &[
+                ("LANG", "ADQL".into()),
+                ("PHASE", "RUN".into()),
+                ("QUERY", "SELECT TOP 2 id FROM bench.objects".into()),
+            ],
+        );
+        assert_eq!(created.status, 303, "{}", created.text());
+        let id = created
+            .header("location")
+            .expect("Location")
+            .rsplit('/')
+            .next()
+            .expect("id")
+            .to_string();
+        let waited = ask(auth, "GET", &format!("/async/{id}?WAIT=30&PHASE=EXECUTING"), &[]).text();
+        let mut phase = ask(auth, "GET", &format!("/async/{id}/phase"), &[]).text();
+        for _ in 0..100 {
+            if phase != "QUEUED" && phase != "EXECUTING" {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+            phase = ask(auth, "GET", &format!("/async/{id}/phase"), &[]).text();
+        }
+        assert_eq!(phase, "COMPLETED", "{owner}'s job: {waited}");
+        jobs.push((owner, id));
+    }
+    // Who asks, whose jobs count as theirs, and what every answer must then be.
+    enum Is {
+        Owner(&'static str),
+        Disabled,
+        Revoked,
+    }
+    // Dave's token (made while he was enabled): a disabled user's password would be refused
+    // the same way but slows further attempts on his name.
+    let (ok, dave_token, err) = tapir(&s, &["token", "create", "dave"], "");
+    assert!(ok, "{err}");
+    let dave = strs(&["-H", &format!("Authorization: Bearer {}", dave_token.trim())]);
+    let callers: Vec<(&str, Vec<String>, Is)> = vec![
+        ("anonymous", Vec::new(), Is::Owner("anonymous")),
+        ("alice", alice.clone(), Is::Owner("alice")),
+        ("bob (gaia)", bob.clone(), Is::Owner("bob")),
+        ("dave (disabled)", dave.clone(), Is::Disabled),
+        ("expired session", strs(&["-b", &expired]), Is::Owner("anonymous")),
+        ("revoked token", strs(&["-H", &revoked]), Is::Revoked),
+    ];
+    let (ok, _, err) = tapir(&s, &["user", "disable", "dave"], "");
+    assert!(ok, "{err}");
+    let status_of = |is: &Is, mine: bool, ok: u16, refused: u16| match is {
+        // A disabled user's password answers like a wrong one (not revealing the account).
+        Is::Disabled | Is::Revoked => 401,
+        Is::Owner(_) if mine => ok,
+        Is::Owner(_) => refused,
+    };
+    let mut table = format!(
+        "{:<16} {:<10} {:>4} {:>5} {:>7} {:>6} {:>6} {:>6} {:>6} {:>5} {:>6} {:>6} {:>6}\n",
+        "caller",
+        "job of",
+        "doc",
+        "phase",
+        "results",
+        "result",
+        "params",
+        "JOB_UP",
+        "URL_UP",
+        "ABORT",
+        "destr",
+        "DELETE",
+        "delj"
+    );
+    for (who, auth, is) in &callers {
+        for (owner, id) in &jobs {
+            let mine = matches!(is, Is::Owner(o) if o == owner);
+            let job = format!("/async/{id}");
+            let reads = [
+                ask(auth, "GET", &job, &[]),
+                ask(auth, "GET", &format!("{job}/phase"), &[]),
+                ask(auth, "GET", &format!("{job}/results"), &[]),
+                ask(auth, "GET", &format!("{job}/results/result"), &[]),
+                ask(auth, "GET", &format!("{job}/parameters"), &[]),
+            ];
+            let want = status_of(is, mine, 200, 404);
+            let mut row = format!("{who:<16} {owner:<10}");
+            for (r, width) in reads.iter().zip([4, 5, 7, 6, 6]) {
+                assert_eq!(r.status, want, "{who} reads {owner}'s job: {}", r.text());
+                row.push_str(&format!(" {:>width$}", r.status));
+            }
+            if mine {
+                assert!(
+                    reads[3].text().contains("<VOTABLE"),
+                    "{who}: the result itself: {}",
+                    reads[3].text()
+                );
+            }
+            // A previous result as an upload, by JOB_UPLOAD and by its URL.
+            let by_name = ask(
+                auth,
+                "POST",
+                "/sync",
+                &[
+                    ("LANG", "ADQL".into()),
+                    ("FORMAT", "csv".into()),
+                    ("QUERY", format!("SELECT COUNT(*) AS n FROM JOB_UPLOAD.JOB{id}")),
+                ],
+            );
+            let by_url = ask(
+                auth,
+                "POST",
+                "/sync",
+                &[
+                    ("LANG", "ADQL".into()),
+                    ("FORMAT", "csv".into()),
+                    ("UPLOAD", format!("t,{base}/async/{id}/results/result")),
+                    ("QUERY", "SELECT COUNT(*) AS n FROM TAP_UPLOAD.t".into()),
+                ],
+            );
+            let want = status_of(is, mine, 200, 400);
+            for r in [&by_name, &by_url] {
+                assert_eq!(r.status, want, "{who} uploads {owner}'s result: {}", r.text());
+                if want == 200 {
+                    assert_eq!(r.text(), "n\r\n2\r\n", "{who}: the two rows of the result");
+                } else if want == 400 {
+                    assert!(
+                        r.text().contains(&format!("there is no job '{id}'")),
+                        "{who}: {}",
+                        r.text()
+                    );
+                }
+            }
+            row.push_str(&format!(" {:>6} {:>6}", by_name.status, by_url.status));
+            // Changes, on others' jobs only (one's own are tested elsewhere): refused and
+            // nothing changes.
+            if mine {
+                row.push_str(&format!(" {:>5} {:>6} {:>6} {:>6}", "-", "-", "-", "-"));
+            } else {
+                let changes = [
+                    ask(
+                        auth,
+                        "POST",
+                        &format!("{job}/phase"),
+                        &[("PHASE", "ABORT".into())],
+                    ),
+                    ask(
+                        auth,
+                        "POST",
+                        &format!("{job}/destruction"),
+                        &[("DESTRUCTION", "2030-01-01T00:00:00Z".into())],
+                    ),
+                    ask(auth, "DELETE", &job, &[]),
+                ];
+                let want = status_of(is, false, 200, 404);
+                for (r, width) in changes.iter().zip([5, 6, 6]) {
+                    assert_eq!(r.status, want, "{who} changes {owner}'s job: {}", r.text());
+                    row.push_str(&format!(" {:>width$}", r.status));
+                }
+                let deleted = ask(auth, "POST", "/deletejobs", &[("JOB_IDS", id.clone())]);
+                match is {
+                    Is::Owner(_) => {
+                        assert_eq!(deleted.status, 200, "{who}: {}", deleted.text());
+                        assert!(
+                            deleted.text().starts_with("deleted 0 of 1"),
+                            "{who}: {}",
+                            deleted.text()
+                        );
+                    }
+                    _ => assert_eq!(deleted.status, want, "{who}: {}", deleted.text()),
+                }
+                row.push_str(&format!(" {:>6}", deleted.status));
+            }
+            table.push_str(&row);
+            table.push('\n');
+        }
+        // The restricted table: only bob's group reads it.
+        let reads_gaia = matches!(is, Is::Owner("bob"));
+        let tables = ask(auth, "GET", "/tables", &[]);
+        let q = ask(
+            auth,
+            "POST",
+            "/sync",
+            &[
+                ("LANG", "ADQL".into()),
+                ("FORMAT", "csv".into()),
+                ("QUERY", "SELECT TOP 1 source_id FROM gaiadr1.gaia_source".into()),
+            ],
+        );
+        match is {
+            Is::Owner(_) => {
+                assert_eq!(tables.status, 200);
+                assert_eq!(
+                    tables.text().contains("gaiadr1.gaia_source"),
+                    reads_gaia,
+                    "{who}: /tables"
+                );
+                assert_eq!(
+                    q.status,
+                    if reads_gaia { 200 } else { 400 },
+                    "{who}: {}",
+                    q.text()
+                );
+            }
+            Is::Disabled | Is::Revoked => assert_eq!((tables.status, q.status), (401, 401), "{who}"),
+        }
+        table.push_str(&format!(
+            "{who:<16} gaia_source: /tables {} (listed: {}), query {}\n",
+            tables.status,
+            tables.text().contains("gaiadr1.gaia_source"),
+            q.status
+        ));
+    }
+    eprintln!("{table}");
+    // Nothing changed: every job is still there, COMPLETED, with its destruction untouched.
+    let state = common::psql(
+        &s,
+        "SELECT string_agg(coalesce(owner_id, '-') || ':' || phase || ':' || \
+         (destruction <> '2030-01-01T00:00:00Z')::text, ',' ORDER BY owner_id) FROM tapir.jobs",
+    );
+    assert_eq!(state, "alice:COMPLETED:true,bob:COMPLETED:true,-:COMPLETED:true");
+}

@@ -37,7 +37,7 @@ pub async fn prepare(
     limits: upload::Limits,
 ) -> Result<Prepared, TapError> {
     let request = query_request(service, params)?;
-    let uploads = upload::prepare(service, params, &request.query, limits).await?;
+    let uploads = upload::prepare(service, caller, params, &request.query, limits).await?;
     let served = service.served_for(caller);
     let translation = upload::translate(&request.query, &served.adql, &uploads, &service.udfs)?;
     let notes = upload::Ready::notes(&uploads);
