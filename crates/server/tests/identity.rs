@@ -1177,3 +1177,116 @@ fn authorization_matrix() {
     );
     assert_eq!(state, "alice:COMPLETED:true,bob:COMPLETED:true,-:COMPLETED:true");
 }
+
+/// Per-user limits set per group (issue 14, `[group_limits.NAME]`, the widest of a user's
+/// groups): with the defaults `running_per_user` 1, `queued_per_user` 2 and a result storage
+/// of 1 byte, `staff` may run 3 jobs, queue 4 and keep any amount of results; `students` may
+/// queue only 1. While a lock holds every job (psql on bench.objects), what each user gets
+/// EXECUTING and QUEUED is counted; then alice (no group), whose first result is over her
+/// quota, is refused a second job (403) until she deletes the first.
+#[test]
+fn group_limits_and_result_storage() {
+    let env = [
+        ("TAPIR_IDENTITY_PLAIN_HTTP_ON_LOOPBACK", "true"),
+        ("TAPIR_JOBS_WORKERS", "6"),
+        ("TAPIR_JOBS_RUNNING_PER_USER", "1"),
+        ("TAPIR_JOBS_QUEUED_PER_USER", "2"),
+        ("TAPIR_JOBS_RESULT_STORAGE_PER_USER_BYTES", "1"),
+        (
+            "TAPIR_GROUP_LIMITS",
+            "staff:running_per_user=3,queued_per_user=4,result_storage_bytes=0;students:queued_per_user=1",
+        ),
+    ];
+    let Some(s) = start_with(&env, None) else {
+        return;
+    };
+    for (user, password) in [("alice", "alice-pw"), ("dave", "dave-pw"), ("erin", "erin-pw")] {
+        add_user(&s, user, password);
+    }
+    for args in [
+        &["group", "add", "staff", "dave"][..],
+        &["group", "add", "students", "erin"],
+    ] {
+        let (ok, _, err) = tapir(&s, args, "");
+        assert!(ok, "{err}");
+    }
+    let base = s.base.clone();
+    let submit = |user: &str, query: &str| -> Reply {
+        curl(
+            &s,
+            &[
+                &format!("{base}/async"),
+                "-u",
+                user,
+                "--data-urlencode",
+                &format!("QUERY={query}"),
+                "-d",
+                "PHASE=RUN",
+            ],
+        )
+    };
+    let count = |owner: &str, phase: &str| -> u32 {
+        common::psql(
+            &s,
+            &format!("SELECT count(*) FROM tapir.jobs WHERE owner_id = '{owner}' AND phase = '{phase}'"),
+        )
+        .parse()
+        .expect("a count")
+    };
+    let lock = common::BenchLock::take(&s, "group-limits-lock");
+    let held = "SELECT TOP 1 id FROM bench.objects";
+    for (user, auth, running, queued) in [("dave", "dave:dave-pw", 3, 4), ("erin", "erin:erin-pw", 1, 1)] {
+        let mut accepted = 0;
+        let refused = loop {
+            let r = submit(auth, held);
+            match r.status {
+                303 => accepted += 1,
+                429 => break r,
+                other => panic!("{user}: {other} {}", r.text()),
+            }
+            assert!(accepted <= 20, "{user}'s queue share never ran out");
+            // Let a worker pick the job up before the next is counted as queued.
+            std::thread::sleep(Duration::from_millis(300));
+        };
+        assert!(
+            refused.text().contains("jobs waiting to run already"),
+            "{}",
+            refused.text()
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while count(user, "EXECUTING") < running && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert_eq!(
+            (count(user, "EXECUTING"), count(user, "QUEUED")),
+            (running, queued),
+            "{user}: jobs running and waiting ({accepted} accepted)"
+        );
+        eprintln!("{user}: {running} running and {queued} queued, the next one refused (429)");
+    }
+    drop(lock);
+    common::psql(&s, "DELETE FROM tapir.jobs");
+
+    // Result storage: alice's first result already exceeds her 1 byte.
+    let first = submit("alice:alice-pw", "SELECT TOP 5 id FROM bench.objects");
+    assert_eq!(first.status, 303, "{}", first.text());
+    let job = first.header("location").expect("Location");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while count("alice", "COMPLETED") < 1 {
+        assert!(Instant::now() < deadline, "alice's first job did not complete");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let over = submit("alice:alice-pw", "SELECT TOP 5 id FROM bench.objects");
+    assert_eq!(over.status, 403, "{}", over.text());
+    assert!(over.text().contains("you may keep 1"), "{}", over.text());
+    // Staff keep any amount.
+    for _ in 0..2 {
+        let r = submit("dave:dave-pw", "SELECT TOP 5 id FROM bench.objects");
+        assert_eq!(r.status, 303, "{}", r.text());
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let deleted = curl(&s, &[&job, "-X", "DELETE", "-u", "alice:alice-pw"]);
+    assert_eq!(deleted.status, 303, "{}", deleted.text());
+    let again = submit("alice:alice-pw", "SELECT TOP 5 id FROM bench.objects");
+    assert_eq!(again.status, 303, "after deleting: {}", again.text());
+}

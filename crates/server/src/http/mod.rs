@@ -74,7 +74,7 @@ pub fn router(state: Arc<Service>, auth: Arc<auth::AuthState>) -> Router {
                 .post(sync::sync)
                 .route_layer(axum::middleware::from_fn_with_state(
                     per_client::ClientSlots::new(
-                        state.config.limits.sync_per_client,
+                        Arc::new(state.config.clone()),
                         // Validated with the configuration (Config::validate).
                         crate::netblock::parse_list(&state.config.server.trusted_proxies).unwrap_or_default(),
                     ),

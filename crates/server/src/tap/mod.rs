@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod error;
+pub mod limits;
 pub mod metrics;
 pub mod params;
 pub mod part;
