@@ -11,7 +11,7 @@ use tokio_postgres::Client;
 use super::{describe, pgsphere, quote_ident, read, DbError, QUERY_ROLE};
 
 /// Every migration: version, name, SQL. Append only; never edit an applied file.
-const MIGRATIONS: &[(i32, &str, &str)] = &[
+pub(crate) const MIGRATIONS: &[(i32, &str, &str)] = &[
     (1, "tapir", include_str!("../../../../migrations/0001_tapir.sql")),
     (
         2,
