@@ -19,6 +19,100 @@ pub struct Config {
     pub uploads: UploadsConfig,
     pub service: ServiceConfig,
     pub identity: IdentityConfig,
+    pub access: AccessConfig,
+    /// Per-user limits for members of a group, by group name (`[group_limits.NAME]`).
+    pub group_limits: std::collections::BTreeMap<String, GroupLimits>,
+}
+
+/// What members of one group may do, overriding the per-user defaults (`jobs.queued_per_user`,
+/// `jobs.running_per_user`, `limits.sync_per_client`, `jobs.result_storage_per_user_bytes`).
+/// A user in several groups gets the most generous value of each; 0 means no limit, as in
+/// the defaults. Unset keys keep the default.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GroupLimits {
+    pub queued_per_user: Option<u64>,
+    pub running_per_user: Option<u32>,
+    pub sync_per_client: Option<u32>,
+    pub result_storage_bytes: Option<u64>,
+}
+
+impl GroupLimits {
+    /// `group:key=value,key=value;group2:key=value`, the environment's form.
+    fn parse_env(
+        name: &str,
+        v: &str,
+    ) -> Result<std::collections::BTreeMap<String, GroupLimits>, ConfigError> {
+        let bad = |reason: String| ConfigError::Env {
+            name: name.into(),
+            value: v.into(),
+            reason,
+        };
+        let mut out = std::collections::BTreeMap::new();
+        for entry in v.split(';').map(str::trim).filter(|e| !e.is_empty()) {
+            let (group, settings) = entry
+                .split_once(':')
+                .ok_or_else(|| bad(format!("{entry:?} is not GROUP:KEY=VALUE[,KEY=VALUE...]")))?;
+            let mut limits = GroupLimits::default();
+            for setting in settings.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+                let (key, value) = setting
+                    .split_once('=')
+                    .ok_or_else(|| bad(format!("{setting:?} is not KEY=VALUE")))?;
+                let n: u64 = value
+                    .trim()
+                    .parse()
+                    .map_err(|_| bad(format!("{value:?} is not a whole number")))?;
+                let small = || u32::try_from(n).map_err(|_| bad(format!("{n} is too large for {key}")));
+                match key.trim() {
+                    "queued_per_user" => limits.queued_per_user = Some(n),
+                    "running_per_user" => limits.running_per_user = Some(small()?),
+                    "sync_per_client" => limits.sync_per_client = Some(small()?),
+                    "result_storage_bytes" => limits.result_storage_bytes = Some(n),
+                    other => return Err(bad(format!("no group limit is called {other:?}"))),
+                }
+            }
+            out.insert(group.trim().to_string(), limits);
+        }
+        Ok(out)
+    }
+}
+
+/// Restricted data (issue 14, the SOAR seed's "access to restricted data"): schemas or tables
+/// that only members of given groups may read. For everyone else they do not exist: not in
+/// `/tables`, not in TAP_SCHEMA's rows, "not found" in ADQL, and unreadable in the database.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AccessConfig {
+    /// The TAP name of a schema (`soar_private`) or of a table (`gaia.secret`) -> the groups
+    /// whose members may read it.
+    pub restricted: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl AccessConfig {
+    /// `schema=group1,group2;schema.table=group3`, the environment's form.
+    fn parse_env(
+        name: &str,
+        v: &str,
+    ) -> Result<std::collections::BTreeMap<String, Vec<String>>, ConfigError> {
+        let mut out = std::collections::BTreeMap::new();
+        for entry in v.split(';').map(str::trim).filter(|e| !e.is_empty()) {
+            let Some((object, groups)) = entry.split_once('=') else {
+                return Err(ConfigError::Env {
+                    name: name.into(),
+                    value: v.into(),
+                    reason: format!("{entry:?} is not NAME=GROUP[,GROUP...]"),
+                });
+            };
+            let groups = groups
+                .split(',')
+                .map(str::trim)
+                .filter(|g| !g.is_empty())
+                .map(str::to_string)
+                .collect();
+            out.insert(object.trim().to_string(), groups);
+        }
+        Ok(out)
+    }
 }
 
 /// Accounts and sessions (issue 14). Users, groups and tokens live in the database and are
@@ -256,6 +350,10 @@ pub struct JobsConfig {
     /// refused). 0: no limit. Workers always take the oldest job of the owner with the
     /// fewest jobs running (fair share).
     pub running_per_user: u32,
+    /// Bytes of job results one authenticated user may keep (their jobs are kept until they
+    /// delete them): past it, new jobs are refused (403) until the user deletes some. 0: no
+    /// limit. Checked when a job is queued, so one last result may go over it.
+    pub result_storage_per_user_bytes: u64,
     /// Whether `GET /async?...&QUERY=...` creates a job, as the Solar Orbiter archive
     /// documents (a GET that changes state; a crawler following such a link starts a query).
     pub create_by_get: bool,
@@ -278,6 +376,7 @@ impl Default for JobsConfig {
             queue_max: 1000,
             queued_per_user: 200,
             running_per_user: 2,
+            result_storage_per_user_bytes: 10 << 30,
             list_max: 1000,
             create_by_get: true,
         }
@@ -467,6 +566,7 @@ impl Config {
                 "TAPIR_IDENTITY_SESSION_MAX_SECS" => self.identity.session_max_secs = num(name, &v)?,
                 "TAPIR_IDENTITY_BASIC_CACHE_SECS" => self.identity.basic_cache_secs = num(name, &v)?,
                 "TAPIR_IDENTITY_PROXY_USER_HEADER" => self.identity.proxy_user_header = v,
+                "TAPIR_ACCESS_RESTRICTED" => self.access.restricted = AccessConfig::parse_env(name, &v)?,
                 "TAPIR_IDENTITY_PLAIN_HTTP_ON_LOOPBACK" => {
                     self.identity.plain_http_on_loopback = flag(name, &v)?
                 }
@@ -517,6 +617,10 @@ impl Config {
                 "TAPIR_JOBS_QUEUE_MAX" => j.queue_max = num(name, &v)?,
                 "TAPIR_JOBS_QUEUED_PER_USER" => j.queued_per_user = num(name, &v)?,
                 "TAPIR_JOBS_RUNNING_PER_USER" => j.running_per_user = num(name, &v)?,
+                "TAPIR_JOBS_RESULT_STORAGE_PER_USER_BYTES" => {
+                    j.result_storage_per_user_bytes = num(name, &v)?
+                }
+                "TAPIR_GROUP_LIMITS" => self.group_limits = GroupLimits::parse_env(name, &v)?,
                 "TAPIR_JOBS_LIST_MAX" => j.list_max = num(name, &v)?,
                 "TAPIR_SERVICE_TITLE" => m.title = v,
                 "TAPIR_SERVICE_DESCRIPTION" => m.description = v,
@@ -554,6 +658,25 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "server.tls_bind needs server.tls_cert and server.tls_key (PEM files)".into(),
             ));
+        }
+        for (object, groups) in &self.access.restricted {
+            let parts: Vec<&str> = object.split('.').collect();
+            if parts.len() > 2 || parts.iter().any(|p| p.trim().is_empty()) {
+                return Err(ConfigError::Invalid(format!(
+                    "access.restricted: {object:?} is not a schema or schema.table name"
+                )));
+            }
+            if groups.is_empty() {
+                return Err(ConfigError::Invalid(format!(
+                    "access.restricted: {object:?} names no group (nobody could read it; remove it from TAP_SCHEMA instead)"
+                )));
+            }
+            for g in groups {
+                crate::identity::check_name("access.restricted: group", g).map_err(ConfigError::Invalid)?;
+            }
+        }
+        for g in self.group_limits.keys() {
+            crate::identity::check_name("group_limits: group", g).map_err(ConfigError::Invalid)?;
         }
         let i = &self.identity;
         if !i.proxy_user_header.is_empty()
@@ -720,6 +843,8 @@ pub const ENV_KEYS: &[&str] = &[
     "TAPIR_JOBS_QUEUE_MAX",
     "TAPIR_JOBS_QUEUED_PER_USER",
     "TAPIR_JOBS_RUNNING_PER_USER",
+    "TAPIR_JOBS_RESULT_STORAGE_PER_USER_BYTES",
+    "TAPIR_GROUP_LIMITS",
     "TAPIR_JOBS_LIST_MAX",
     "TAPIR_SERVICE_TITLE",
     "TAPIR_SERVICE_DESCRIPTION",
@@ -731,6 +856,7 @@ pub const ENV_KEYS: &[&str] = &[
     "TAPIR_IDENTITY_BASIC_CACHE_SECS",
     "TAPIR_IDENTITY_PLAIN_HTTP_ON_LOOPBACK",
     "TAPIR_IDENTITY_PROXY_USER_HEADER",
+    "TAPIR_ACCESS_RESTRICTED",
 ];
 
 #[cfg(test)]
@@ -775,6 +901,37 @@ mod tests {
         assert_eq!(c.database.url, "postgres://x@h/db");
         assert_eq!(c.server.base_path, "/tap");
         assert_eq!(c.base_url(), "http://127.0.0.1:8080/tap");
+    }
+
+    #[test]
+    fn restricted_tables_from_file_and_environment() {
+        let mut c: Config = toml::from_str(
+            "[access]\nrestricted = { hsa = ['herschel'], 'gaiadr1.gaia_source' = ['gaia', 'staff'] }\n",
+        )
+        .expect("parses");
+        c.validate().expect("valid");
+        assert_eq!(c.access.restricted["gaiadr1.gaia_source"], ["gaia", "staff"]);
+        c.apply_env(|n| (n == "TAPIR_ACCESS_RESTRICTED").then(|| " s=a, b ; s.t=c;".into()))
+            .expect("env applies");
+        c.validate().expect("valid");
+        let got: Vec<(&str, Vec<String>)> = c
+            .access
+            .restricted
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("s", vec!["a".to_string(), "b".into()]),
+                ("s.t", vec!["c".into()])
+            ]
+        );
+        for bad in ["s", "s=", "a.b.c=g", "s=not a group"] {
+            let mut c = Config::default();
+            let applied = c.apply_env(|n| (n == "TAPIR_ACCESS_RESTRICTED").then(|| bad.into()));
+            assert!(applied.is_err() || c.validate().is_err(), "{bad:?} accepted");
+        }
     }
 
     #[test]

@@ -634,3 +634,659 @@ fn one_users_queue_does_not_hold_up_another() {
     );
     common::psql(&s, "DELETE FROM tapir.jobs WHERE owner_id = 'alice'");
 }
+
+/// Restricted tables (issue 14, `[access] restricted`): `hsa` is readable by the group
+/// `herschel` only and `gaiadr1.gaia_source` by `gaia` only. Both walls are checked: what each
+/// caller is served (/tables, ADQL names, hints, sync and async queries) and what PostgreSQL
+/// itself lets the query roles read (table privileges, TAP_SCHEMA rows). Without the rules
+/// after a restart, the tables are everyone's again.
+#[test]
+fn restricted_tables_exist_only_for_their_groups() {
+    let env = [
+        ("TAPIR_IDENTITY_PLAIN_HTTP_ON_LOOPBACK", "true"),
+        ("TAPIR_ACCESS_RESTRICTED", "hsa=herschel;gaiadr1.gaia_source=gaia"),
+    ];
+    let Some(s) = start_with(&env, None) else {
+        return;
+    };
+    for (user, password) in [("alice", "alice-pw"), ("bob", "bob-pw"), ("carol", "carol-pw")] {
+        add_user(&s, user, password);
+    }
+    for args in [
+        &["group", "add", "gaia", "alice", "bob"][..],
+        &["group", "add", "herschel", "bob"],
+    ] {
+        let (ok, out, err) = tapir(&s, args, "");
+        assert!(ok, "{args:?}: {out} {err}");
+    }
+    let base = s.base.clone();
+    let alice = ["-u", "alice:alice-pw"];
+    let bob = ["-u", "bob:bob-pw"];
+    let carol = ["-u", "carol:carol-pw"];
+    let nobody: [&str; 0] = [];
+    let ask = |auth: &[&str], path: &str, data: &[(&str, &str)]| -> Reply {
+        let mut args = vec![format!("{base}{path}")];
+        args.extend(auth.iter().map(|a| a.to_string()));
+        for (k, v) in data {
+            args.extend(["--data-urlencode".to_string(), format!("{k}={v}")]);
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        curl(&s, &refs)
+    };
+    let sync = |auth: &[&str], query: &str| {
+        ask(
+            auth,
+            "/sync",
+            &[("LANG", "ADQL"), ("FORMAT", "csv"), ("QUERY", query)],
+        )
+    };
+
+    // What each caller is served: /tables and TAP_SCHEMA queried in ADQL.
+    let callers: [(&str, &[&str], bool, bool); 4] = [
+        ("anonymous", &nobody, false, false),
+        ("carol", &carol, false, false),
+        ("alice", &alice, true, false),
+        ("bob", &bob, true, true),
+    ];
+    for (who, auth, gaia, hsa) in callers {
+        let tables = ask(auth, "/tables", &[]);
+        assert_eq!(tables.status, 200, "{who}: {}", tables.text());
+        let tables = tables.text();
+        assert!(
+            tables.contains("<name>ppmxl.main</name>"),
+            "{who} sees the open tables"
+        );
+        assert_eq!(
+            tables.contains("<name>gaiadr1.gaia_source</name>"),
+            gaia,
+            "{who}: gaia_source in /tables"
+        );
+        assert_eq!(
+            tables.contains("hsa.v_active_observation"),
+            hsa,
+            "{who}: hsa in /tables"
+        );
+        assert_eq!(
+            tables.contains("<name>hsa</name>"),
+            hsa,
+            "{who}: the hsa schema in /tables"
+        );
+        let one = ask(auth, "/tables/gaiadr1.gaia_source", &[]);
+        assert_eq!(
+            one.status,
+            if gaia { 200 } else { 404 },
+            "{who}: /tables/gaiadr1.gaia_source"
+        );
+
+        let listed = sync(auth, "SELECT table_name FROM TAP_SCHEMA.tables");
+        assert_eq!(listed.status, 200, "{who}: {}", listed.text());
+        let listed = listed.text();
+        assert!(listed.contains("ppmxl.main"), "{who}: {listed}");
+        assert_eq!(
+            listed.contains("gaiadr1.gaia_source"),
+            gaia,
+            "{who}: TAP_SCHEMA.tables {listed}"
+        );
+        assert_eq!(
+            listed.contains("hsa.v_active_observation"),
+            hsa,
+            "{who}: TAP_SCHEMA.tables {listed}"
+        );
+        let columns = sync(
+            auth,
+            "SELECT COUNT(*) AS n FROM TAP_SCHEMA.columns WHERE table_name = 'gaiadr1.gaia_source'",
+        );
+        let n: i64 = columns
+            .text()
+            .lines()
+            .nth(1)
+            .and_then(|l| l.trim().parse().ok())
+            .unwrap_or(-1);
+        assert_eq!(
+            n > 0,
+            gaia,
+            "{who}: gaia_source's columns in TAP_SCHEMA.columns ({n})"
+        );
+        let schemas = sync(auth, "SELECT schema_name FROM TAP_SCHEMA.schemas").text();
+        assert_eq!(
+            schemas.lines().any(|l| l.trim() == "hsa"),
+            hsa,
+            "{who}: TAP_SCHEMA.schemas {schemas}"
+        );
+
+        // Querying: rows for readers; for everyone else the table does not exist, and no
+        // hint names it.
+        let q = sync(auth, "SELECT TOP 2 source_id FROM gaiadr1.gaia_source");
+        if gaia {
+            assert_eq!(q.status, 200, "{who}: {}", q.text());
+            assert_eq!(
+                q.text().lines().count(),
+                3,
+                "{who}: header and two rows: {}",
+                q.text()
+            );
+        } else {
+            assert_eq!(q.status, 400, "{who}: {}", q.text());
+            assert!(q.text().contains("not found"), "{who}: {}", q.text());
+            let typo = sync(auth, "SELECT TOP 2 source_id FROM gaiadr1.gaia_sourc").text();
+            assert!(
+                !typo.contains("gaia_source"),
+                "{who}: a hint names the restricted table: {typo}"
+            );
+        }
+        let h = sync(auth, "SELECT TOP 1 * FROM hsa.v_active_observation");
+        assert_eq!(h.status, if hsa { 200 } else { 400 }, "{who}: {}", h.text());
+    }
+    // Both groups in one query (bob runs as a role that is a member of both group roles).
+    let both = sync(
+        &bob,
+        "SELECT TOP 1 g.source_id, h.* FROM gaiadr1.gaia_source AS g CROSS JOIN hsa.v_active_observation AS h",
+    );
+    assert_eq!(both.status, 200, "{}", both.text());
+    assert_eq!(both.text().lines().count(), 2, "{}", both.text());
+
+    // Async: a job runs as its owner's groups allow.
+    let job = |auth: &[&str]| -> String {
+        let created = ask(
+            auth,
+            "/async",
+            &[
+                ("LANG", "ADQL"),
+                ("FORMAT", "csv"),
+                ("PHASE", "RUN"),
+                ("QUERY", "SELECT TOP 3 source_id FROM gaiadr1.gaia_source"),
+            ],
+        );
+        assert_eq!(created.status, 303, "{}", created.text());
+        let id = created
+            .header("location")
+            .expect("Location")
+            .rsplit('/')
+            .next()
+            .expect("id")
+            .to_string();
+        let mut phase = String::new();
+        for _ in 0..100 {
+            phase = ask(auth, &format!("/async/{id}/phase"), &[]).text();
+            if phase == "COMPLETED" || phase == "ERROR" {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        match phase.as_str() {
+            "COMPLETED" => ask(auth, &format!("/async/{id}/results/result"), &[]).text(),
+            "ERROR" => format!("ERROR {}", ask(auth, &format!("/async/{id}/error"), &[]).text()),
+            other => panic!("job {id} still {other}"),
+        }
+    };
+    let done = job(&alice);
+    assert_eq!(done.lines().count(), 4, "alice's job: {done}");
+    let refused = job(&carol);
+    assert!(
+        refused.starts_with("ERROR") && refused.contains("not found"),
+        "carol's job: {refused}"
+    );
+
+    // The database wall: the query roles themselves cannot read what they are not given.
+    let as_role = |role: &str, sql: &str| -> (bool, String) {
+        let out = Command::new("psql")
+            .arg("-XAtq")
+            .arg(embedded_url(&s))
+            .arg("-c")
+            .arg(format!("SET ROLE {role}; {sql}"))
+            .output()
+            .expect("psql runs");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text.trim().to_string())
+    };
+    let query_role_refused = |when: &str| {
+        for table in ["gaiadr1.gaia_source", "hsa.v_active_observation"] {
+            let (ok, text) = as_role("tapir_query", &format!("SELECT count(*) FROM {table}"));
+            assert!(
+                !ok && text.contains("permission denied"),
+                "{when}: tapir_query reads {table}: {text}"
+            );
+        }
+    };
+    query_role_refused("at start");
+    let (ok, text) = as_role("tapir_group_gaia", "SELECT count(*) > 0 FROM gaiadr1.gaia_source");
+    assert!(ok && text == "t", "the gaia role reads gaia_source: {text}");
+    let (ok, text) = as_role(
+        "tapir_group_gaia",
+        "SELECT count(*) FROM hsa.v_active_observation",
+    );
+    assert!(
+        !ok && text.contains("permission denied"),
+        "the gaia role reads hsa: {text}"
+    );
+    let hidden = "SELECT count(*) FROM tap_schema.tables WHERE table_name IN ('gaiadr1.gaia_source', 'hsa.v_active_observation')";
+    assert_eq!(as_role("tapir_query", hidden), (true, "0".to_string()));
+    assert_eq!(as_role("tapir_group_gaia", hidden), (true, "1".to_string()));
+    assert!(as_role("tapir_query", "SELECT count(*) FROM tap_schema.tables").0);
+    // A command run without the server's configuration (it prepares the database and grants
+    // the published schemas too) leaves the restrictions alone: they are recorded there.
+    let (ok, _, err) = tapir(&s, &["user", "list"], "");
+    assert!(ok, "{err}");
+    query_role_refused("after `tapir user list`");
+
+    // Rules removed: the tables are everyone's again.
+    let s = common::restart(s, &[("TAPIR_IDENTITY_PLAIN_HTTP_ON_LOOPBACK", "true")]);
+    let r = common::sync(
+        &s,
+        "SELECT TOP 2 source_id FROM gaiadr1.gaia_source",
+        &[("FORMAT", "csv")],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.text().lines().count(), 3, "{}", r.text());
+    assert!(common::get(&s, "/tables")
+        .text()
+        .contains("hsa.v_active_observation"));
+}
+
+/// The authorization matrix (issue 14): every kind of caller against every job and table
+/// operation, each cell asserted, the table printed. Jobs belong to alice, bob and nobody
+/// (anonymous), all COMPLETED; bob is in the group `gaia`, which alone may read
+/// `gaiadr1.gaia_source`. Another's job answers 404 like a job that does not exist (reading
+/// it, changing it, or using its result as an upload by `JOB_UPLOAD` or by its URL, which
+/// then reads "there is no job"), and nothing changes; a disabled user's password and a
+/// revoked token are no credentials (401, as a wrong password), an expired session is
+/// anonymous.
+#[test]
+fn authorization_matrix() {
+    let env = [
+        ("TAPIR_IDENTITY_PLAIN_HTTP_ON_LOOPBACK", "true"),
+        ("TAPIR_IDENTITY_SESSION_MAX_SECS", "2"),
+        ("TAPIR_ACCESS_RESTRICTED", "gaiadr1.gaia_source=gaia"),
+        // Refused credentials slow further attempts from the same address: each request
+        // comes from another (X-Forwarded-For through a trusted proxy) to keep the test quick.
+        ("TAPIR_SERVER_TRUSTED_PROXIES", "127.0.0.1"),
+    ];
+    let Some(s) = start_with(&env, None) else {
+        return;
+    };
+    for (user, password) in [("alice", "alice-pw"), ("bob", "bob-pw"), ("dave", "dave-pw")] {
+        add_user(&s, user, password);
+    }
+    let (ok, _, err) = tapir(&s, &["group", "add", "gaia", "bob"], "");
+    assert!(ok, "{err}");
+    let (ok, token, err) = tapir(&s, &["token", "create", "alice"], "");
+    assert!(ok, "{err}");
+    let revoked = format!("Authorization: Bearer {}", token.trim());
+    let (ok, tokens, _) = tapir(&s, &["token", "list", "alice"], "");
+    assert!(ok);
+    let token_id = tokens
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split('\t').next())
+        .expect("a token id")
+        .to_string();
+    let (ok, _, err) = tapir(&s, &["token", "revoke", &token_id], "");
+    assert!(ok, "{err}");
+    let base = s.base.clone();
+    let expired = {
+        let cookie = session(&login(&s, &base, "alice", "alice-pw", &[]));
+        std::thread::sleep(Duration::from_millis(2500));
+        format!("JSESSIONID={cookie}")
+    };
+    let requests = std::cell::Cell::new(0u32);
+    let ask = |auth: &[String], method: &str, path: &str, data: &[(&str, String)]| -> Reply {
+        let n = requests.get() + 1;
+        requests.set(n);
+        let mut args = vec![
+            format!("{base}{path}"),
+            "-X".into(),
+            method.into(),
+            "-H".into(),
+            format!("X-Forwarded-For: 10.{}.{}.1", n / 256, n % 256),
+        ];
+        args.extend(auth.iter().cloned());
+        for (k, v) in data {
+            args.extend(["--data-urlencode".to_string(), format!("{k}={v}")]);
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        curl(&s, &refs)
+    };
+    let strs = |a: &[&str]| a.iter().map(|x| x.to_string()).collect::<Vec<String>>();
+    let alice = strs(&["-u", "alice:alice-pw"]);
+    let bob = strs(&["-u", "bob:bob-pw"]);
+    // Jobs, run to completion by their owners.
+    let mut jobs: Vec<(&str, String)> = Vec::new();
+    for (owner, auth) in [("alice", &alice), ("bob", &bob), ("anonymous", &Vec::new())] {
+        let created = ask(
+            auth,
+            "POST",
+            "/async",
+            &[
+                ("LANG", "ADQL".into()),
+                ("PHASE", "RUN".into()),
+                ("QUERY", "SELECT TOP 2 id FROM bench.objects".into()),
+            ],
+        );
+        assert_eq!(created.status, 303, "{}", created.text());
+        let id = created
+            .header("location")
+            .expect("Location")
+            .rsplit('/')
+            .next()
+            .expect("id")
+            .to_string();
+        let waited = ask(auth, "GET", &format!("/async/{id}?WAIT=30&PHASE=EXECUTING"), &[]).text();
+        let mut phase = ask(auth, "GET", &format!("/async/{id}/phase"), &[]).text();
+        for _ in 0..100 {
+            if phase != "QUEUED" && phase != "EXECUTING" {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+            phase = ask(auth, "GET", &format!("/async/{id}/phase"), &[]).text();
+        }
+        assert_eq!(phase, "COMPLETED", "{owner}'s job: {waited}");
+        jobs.push((owner, id));
+    }
+    // Who asks, whose jobs count as theirs, and what every answer must then be.
+    enum Is {
+        Owner(&'static str),
+        Disabled,
+        Revoked,
+    }
+    // Dave's token (made while he was enabled): a disabled user's password would be refused
+    // the same way but slows further attempts on his name.
+    let (ok, dave_token, err) = tapir(&s, &["token", "create", "dave"], "");
+    assert!(ok, "{err}");
+    let dave = strs(&["-H", &format!("Authorization: Bearer {}", dave_token.trim())]);
+    let callers: Vec<(&str, Vec<String>, Is)> = vec![
+        ("anonymous", Vec::new(), Is::Owner("anonymous")),
+        ("alice", alice.clone(), Is::Owner("alice")),
+        ("bob (gaia)", bob.clone(), Is::Owner("bob")),
+        ("dave (disabled)", dave.clone(), Is::Disabled),
+        ("expired session", strs(&["-b", &expired]), Is::Owner("anonymous")),
+        ("revoked token", strs(&["-H", &revoked]), Is::Revoked),
+    ];
+    let (ok, _, err) = tapir(&s, &["user", "disable", "dave"], "");
+    assert!(ok, "{err}");
+    let status_of = |is: &Is, mine: bool, ok: u16, refused: u16| match is {
+        // A disabled user's password answers like a wrong one (not revealing the account).
+        Is::Disabled | Is::Revoked => 401,
+        Is::Owner(_) if mine => ok,
+        Is::Owner(_) => refused,
+    };
+    let mut table = format!(
+        "{:<16} {:<10} {:>4} {:>5} {:>7} {:>6} {:>6} {:>6} {:>6} {:>5} {:>6} {:>6} {:>6}\n",
+        "caller",
+        "job of",
+        "doc",
+        "phase",
+        "results",
+        "result",
+        "params",
+        "JOB_UP",
+        "URL_UP",
+        "ABORT",
+        "destr",
+        "DELETE",
+        "delj"
+    );
+    for (who, auth, is) in &callers {
+        for (owner, id) in &jobs {
+            let mine = matches!(is, Is::Owner(o) if o == owner);
+            let job = format!("/async/{id}");
+            let reads = [
+                ask(auth, "GET", &job, &[]),
+                ask(auth, "GET", &format!("{job}/phase"), &[]),
+                ask(auth, "GET", &format!("{job}/results"), &[]),
+                ask(auth, "GET", &format!("{job}/results/result"), &[]),
+                ask(auth, "GET", &format!("{job}/parameters"), &[]),
+            ];
+            let want = status_of(is, mine, 200, 404);
+            let mut row = format!("{who:<16} {owner:<10}");
+            for (r, width) in reads.iter().zip([4, 5, 7, 6, 6]) {
+                assert_eq!(r.status, want, "{who} reads {owner}'s job: {}", r.text());
+                row.push_str(&format!(" {:>width$}", r.status));
+            }
+            if mine {
+                assert!(
+                    reads[3].text().contains("<VOTABLE"),
+                    "{who}: the result itself: {}",
+                    reads[3].text()
+                );
+            }
+            // A previous result as an upload, by JOB_UPLOAD and by its URL.
+            let by_name = ask(
+                auth,
+                "POST",
+                "/sync",
+                &[
+                    ("LANG", "ADQL".into()),
+                    ("FORMAT", "csv".into()),
+                    ("QUERY", format!("SELECT COUNT(*) AS n FROM JOB_UPLOAD.JOB{id}")),
+                ],
+            );
+            let by_url = ask(
+                auth,
+                "POST",
+                "/sync",
+                &[
+                    ("LANG", "ADQL".into()),
+                    ("FORMAT", "csv".into()),
+                    ("UPLOAD", format!("t,{base}/async/{id}/results/result")),
+                    ("QUERY", "SELECT COUNT(*) AS n FROM TAP_UPLOAD.t".into()),
+                ],
+            );
+            let want = status_of(is, mine, 200, 400);
+            for r in [&by_name, &by_url] {
+                assert_eq!(r.status, want, "{who} uploads {owner}'s result: {}", r.text());
+                if want == 200 {
+                    assert_eq!(r.text(), "n\r\n2\r\n", "{who}: the two rows of the result");
+                } else if want == 400 {
+                    assert!(
+                        r.text().contains(&format!("there is no job '{id}'")),
+                        "{who}: {}",
+                        r.text()
+                    );
+                }
+            }
+            row.push_str(&format!(" {:>6} {:>6}", by_name.status, by_url.status));
+            // Changes, on others' jobs only (one's own are tested elsewhere): refused and
+            // nothing changes.
+            if mine {
+                row.push_str(&format!(" {:>5} {:>6} {:>6} {:>6}", "-", "-", "-", "-"));
+            } else {
+                let changes = [
+                    ask(
+                        auth,
+                        "POST",
+                        &format!("{job}/phase"),
+                        &[("PHASE", "ABORT".into())],
+                    ),
+                    ask(
+                        auth,
+                        "POST",
+                        &format!("{job}/destruction"),
+                        &[("DESTRUCTION", "2030-01-01T00:00:00Z".into())],
+                    ),
+                    ask(auth, "DELETE", &job, &[]),
+                ];
+                let want = status_of(is, false, 200, 404);
+                for (r, width) in changes.iter().zip([5, 6, 6]) {
+                    assert_eq!(r.status, want, "{who} changes {owner}'s job: {}", r.text());
+                    row.push_str(&format!(" {:>width$}", r.status));
+                }
+                let deleted = ask(auth, "POST", "/deletejobs", &[("JOB_IDS", id.clone())]);
+                match is {
+                    Is::Owner(_) => {
+                        assert_eq!(deleted.status, 200, "{who}: {}", deleted.text());
+                        assert!(
+                            deleted.text().starts_with("deleted 0 of 1"),
+                            "{who}: {}",
+                            deleted.text()
+                        );
+                    }
+                    _ => assert_eq!(deleted.status, want, "{who}: {}", deleted.text()),
+                }
+                row.push_str(&format!(" {:>6}", deleted.status));
+            }
+            table.push_str(&row);
+            table.push('\n');
+        }
+        // The restricted table: only bob's group reads it.
+        let reads_gaia = matches!(is, Is::Owner("bob"));
+        let tables = ask(auth, "GET", "/tables", &[]);
+        let q = ask(
+            auth,
+            "POST",
+            "/sync",
+            &[
+                ("LANG", "ADQL".into()),
+                ("FORMAT", "csv".into()),
+                ("QUERY", "SELECT TOP 1 source_id FROM gaiadr1.gaia_source".into()),
+            ],
+        );
+        match is {
+            Is::Owner(_) => {
+                assert_eq!(tables.status, 200);
+                assert_eq!(
+                    tables.text().contains("gaiadr1.gaia_source"),
+                    reads_gaia,
+                    "{who}: /tables"
+                );
+                assert_eq!(
+                    q.status,
+                    if reads_gaia { 200 } else { 400 },
+                    "{who}: {}",
+                    q.text()
+                );
+            }
+            Is::Disabled | Is::Revoked => assert_eq!((tables.status, q.status), (401, 401), "{who}"),
+        }
+        table.push_str(&format!(
+            "{who:<16} gaia_source: /tables {} (listed: {}), query {}\n",
+            tables.status,
+            tables.text().contains("gaiadr1.gaia_source"),
+            q.status
+        ));
+    }
+    eprintln!("{table}");
+    // Nothing changed: every job is still there, COMPLETED, with its destruction untouched.
+    let state = common::psql(
+        &s,
+        "SELECT string_agg(coalesce(owner_id, '-') || ':' || phase || ':' || \
+         (destruction <> '2030-01-01T00:00:00Z')::text, ',' ORDER BY owner_id) FROM tapir.jobs",
+    );
+    assert_eq!(state, "alice:COMPLETED:true,bob:COMPLETED:true,-:COMPLETED:true");
+}
+
+/// Per-user limits set per group (issue 14, `[group_limits.NAME]`, the widest of a user's
+/// groups): with the defaults `running_per_user` 1, `queued_per_user` 2 and a result storage
+/// of 1 byte, `staff` may run 3 jobs, queue 4 and keep any amount of results; `students` may
+/// queue only 1. While a lock holds every job (psql on bench.objects), what each user gets
+/// EXECUTING and QUEUED is counted; then alice (no group), whose first result is over her
+/// quota, is refused a second job (403) until she deletes the first.
+#[test]
+fn group_limits_and_result_storage() {
+    let env = [
+        ("TAPIR_IDENTITY_PLAIN_HTTP_ON_LOOPBACK", "true"),
+        ("TAPIR_JOBS_WORKERS", "6"),
+        ("TAPIR_JOBS_RUNNING_PER_USER", "1"),
+        ("TAPIR_JOBS_QUEUED_PER_USER", "2"),
+        ("TAPIR_JOBS_RESULT_STORAGE_PER_USER_BYTES", "1"),
+        (
+            "TAPIR_GROUP_LIMITS",
+            "staff:running_per_user=3,queued_per_user=4,result_storage_bytes=0;students:queued_per_user=1",
+        ),
+    ];
+    let Some(s) = start_with(&env, None) else {
+        return;
+    };
+    for (user, password) in [("alice", "alice-pw"), ("dave", "dave-pw"), ("erin", "erin-pw")] {
+        add_user(&s, user, password);
+    }
+    for args in [
+        &["group", "add", "staff", "dave"][..],
+        &["group", "add", "students", "erin"],
+    ] {
+        let (ok, _, err) = tapir(&s, args, "");
+        assert!(ok, "{err}");
+    }
+    let base = s.base.clone();
+    let submit = |user: &str, query: &str| -> Reply {
+        curl(
+            &s,
+            &[
+                &format!("{base}/async"),
+                "-u",
+                user,
+                "--data-urlencode",
+                &format!("QUERY={query}"),
+                "-d",
+                "PHASE=RUN",
+            ],
+        )
+    };
+    let count = |owner: &str, phase: &str| -> u32 {
+        common::psql(
+            &s,
+            &format!("SELECT count(*) FROM tapir.jobs WHERE owner_id = '{owner}' AND phase = '{phase}'"),
+        )
+        .parse()
+        .expect("a count")
+    };
+    let lock = common::BenchLock::take(&s, "group-limits-lock");
+    let held = "SELECT TOP 1 id FROM bench.objects";
+    for (user, auth, running, queued) in [("dave", "dave:dave-pw", 3, 4), ("erin", "erin:erin-pw", 1, 1)] {
+        let mut accepted = 0;
+        let refused = loop {
+            let r = submit(auth, held);
+            match r.status {
+                303 => accepted += 1,
+                429 => break r,
+                other => panic!("{user}: {other} {}", r.text()),
+            }
+            assert!(accepted <= 20, "{user}'s queue share never ran out");
+            // Let a worker pick the job up before the next is counted as queued.
+            std::thread::sleep(Duration::from_millis(300));
+        };
+        assert!(
+            refused.text().contains("jobs waiting to run already"),
+            "{}",
+            refused.text()
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while count(user, "EXECUTING") < running && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert_eq!(
+            (count(user, "EXECUTING"), count(user, "QUEUED")),
+            (running, queued),
+            "{user}: jobs running and waiting ({accepted} accepted)"
+        );
+        eprintln!("{user}: {running} running and {queued} queued, the next one refused (429)");
+    }
+    drop(lock);
+    common::psql(&s, "DELETE FROM tapir.jobs");
+
+    // Result storage: alice's first result already exceeds her 1 byte.
+    let first = submit("alice:alice-pw", "SELECT TOP 5 id FROM bench.objects");
+    assert_eq!(first.status, 303, "{}", first.text());
+    let job = first.header("location").expect("Location");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while count("alice", "COMPLETED") < 1 {
+        assert!(Instant::now() < deadline, "alice's first job did not complete");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let over = submit("alice:alice-pw", "SELECT TOP 5 id FROM bench.objects");
+    assert_eq!(over.status, 403, "{}", over.text());
+    assert!(over.text().contains("you may keep 1"), "{}", over.text());
+    // Staff keep any amount.
+    for _ in 0..2 {
+        let r = submit("dave:dave-pw", "SELECT TOP 5 id FROM bench.objects");
+        assert_eq!(r.status, 303, "{}", r.text());
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let deleted = curl(&s, &[&job, "-X", "DELETE", "-u", "alice:alice-pw"]);
+    assert_eq!(deleted.status, 303, "{}", deleted.text());
+    let again = submit("alice:alice-pw", "SELECT TOP 5 id FROM bench.objects");
+    assert_eq!(again.status, 303, "after deleting: {}", again.text());
+}

@@ -477,34 +477,10 @@ fn is_plain_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
-/// Characters XML 1.0 does not allow anywhere in a document, not even as references.
-fn is_forbidden(c: char) -> bool {
-    (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
-}
-
-/// Appends `text` escaped for element content, or for a double-quoted attribute when `attr`.
-/// In attributes tabs and line ends become character references, because a parser would
-/// otherwise turn them into spaces; a carriage return is referenced everywhere, because a parser
-/// would turn it into a line feed. Forbidden characters become U+FFFD.
+/// Appends `text` escaped for element content, or for a double-quoted attribute when `attr`
+/// (the one escaper every Tapir document uses, `xmltext`).
 fn escape(text: &str, attr: bool, out: &mut String) {
-    let mut start = 0;
-    for (i, c) in text.char_indices() {
-        let replacement = match c {
-            '&' => "&amp;",
-            '<' => "&lt;",
-            '>' => "&gt;",
-            '\r' => "&#13;",
-            '"' if attr => "&quot;",
-            '\t' if attr => "&#9;",
-            '\n' if attr => "&#10;",
-            c if is_forbidden(c) => "\u{FFFD}",
-            _ => continue,
-        };
-        out.push_str(&text[start..i]);
-        out.push_str(replacement);
-        start = i + c.len_utf8();
-    }
-    out.push_str(&text[start..]);
+    xmltext::push_escaped_str(out, text, attr);
 }
 
 #[cfg(test)]

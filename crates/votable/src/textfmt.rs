@@ -4,8 +4,6 @@
 use crate::column::{Array, Cell, Column, Element};
 use crate::Datatype;
 
-const REPLACEMENT: &[u8] = "\u{FFFD}".as_bytes();
-
 #[inline]
 pub(crate) fn push_int(out: &mut Vec<u8>, v: i64) {
     let mut buf = itoa::Buffer::new();
@@ -157,43 +155,9 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
-/// Escapes text for XML element content (`attr == false`) or a double-quoted attribute value.
-/// Characters XML 1.0 cannot carry at all (C0 controls other than tab and newline, U+FFFE,
-/// U+FFFF) become U+FFFD; a carriage return is kept as `&#13;` so parsers do not fold it.
-pub(crate) fn push_xml(out: &mut Vec<u8>, text: &str, attr: bool) {
-    let bytes = text.as_bytes();
-    let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        let (replacement, width): (&[u8], usize) = match b {
-            b'&' => (b"&amp;", 1),
-            b'<' => (b"&lt;", 1),
-            b'>' => (b"&gt;", 1),
-            b'"' if attr => (b"&quot;", 1),
-            b'\n' if attr => (b"&#10;", 1),
-            b'\t' if attr => (b"&#9;", 1),
-            b'\n' | b'\t' => {
-                i += 1;
-                continue;
-            }
-            b'\r' => (b"&#13;", 1),
-            0..=0x1f => (REPLACEMENT, 1),
-            0xEF if bytes.get(i + 1) == Some(&0xBF) && matches!(bytes.get(i + 2), Some(0xBE | 0xBF)) => {
-                (REPLACEMENT, 3)
-            }
-            _ => {
-                i += 1;
-                continue;
-            }
-        };
-        out.extend_from_slice(&bytes[start..i]);
-        out.extend_from_slice(replacement);
-        i += width;
-        start = i;
-    }
-    out.extend_from_slice(&bytes[start..]);
-}
+/// Escapes text for XML element content (`attr == false`) or a double-quoted attribute value
+/// (the one escaper every Tapir document uses, `xmltext`).
+pub(crate) use xmltext::push_escaped as push_xml;
 
 /// Writes a JSON string literal, quotes included.
 pub(crate) fn push_json_string(out: &mut Vec<u8>, text: &str) {

@@ -379,6 +379,16 @@ pub(crate) async fn grant_read(client: &Client, table: &TableDef) -> Result<(), 
         );
         return Ok(());
     }
+    // A restricted table is the groups' only: re-applied when the server starts or reloads.
+    let restricted = super::access::restricted_in(client, table.schema.name).await?;
+    if restricted.whole_schema || restricted.tables.iter().any(|t| t == table.name) {
+        tracing::warn!(
+            "{} is restricted (tapir.restricted): its groups read it again once the server restarts \
+             or reloads (SIGHUP)",
+            table.key()
+        );
+        return Ok(());
+    }
     client
         .batch_execute(&format!(
             "GRANT USAGE ON SCHEMA {schema} TO {QUERY_ROLE}; GRANT SELECT ON {table} TO {QUERY_ROLE}",

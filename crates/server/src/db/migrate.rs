@@ -11,7 +11,7 @@ use tokio_postgres::Client;
 use super::{describe, pgsphere, quote_ident, read, DbError, QUERY_ROLE};
 
 /// Every migration: version, name, SQL. Append only; never edit an applied file.
-const MIGRATIONS: &[(i32, &str, &str)] = &[
+pub(crate) const MIGRATIONS: &[(i32, &str, &str)] = &[
     (1, "tapir", include_str!("../../../../migrations/0001_tapir.sql")),
     (
         2,
@@ -38,6 +38,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         7,
         "identity",
         include_str!("../../../../migrations/0007_identity.sql"),
+    ),
+    (
+        8,
+        "restricted",
+        include_str!("../../../../migrations/0008_restricted.sql"),
     ),
 ];
 
@@ -253,13 +258,31 @@ pub(crate) async fn grant_published(client: &Client) -> Result<(), DbError> {
     Ok(())
 }
 
-/// USAGE on the schema and SELECT on its tables, warning instead of failing.
+/// USAGE on the schema and SELECT on its tables, warning instead of failing; what
+/// `tapir.restricted` lists is left out (one simple-query batch is one transaction, so a
+/// restricted table is never readable in between).
 pub(crate) async fn grant_schema(client: &Client, schema: &str) {
     let quoted = quote_ident(schema);
-    let sql = format!(
+    let restricted = match super::access::restricted_in(client, schema).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!("cannot read tapir.restricted, not granting schema {schema}: {e}");
+            return;
+        }
+    };
+    if restricted.whole_schema {
+        return;
+    }
+    let mut sql = format!(
         "GRANT USAGE ON SCHEMA {quoted} TO {QUERY_ROLE}; \
-         GRANT SELECT ON ALL TABLES IN SCHEMA {quoted} TO {QUERY_ROLE}"
+         GRANT SELECT ON ALL TABLES IN SCHEMA {quoted} TO {QUERY_ROLE};"
     );
+    for table in &restricted.tables {
+        sql.push_str(&format!(
+            "REVOKE SELECT ON {quoted}.{} FROM {QUERY_ROLE};",
+            quote_ident(table)
+        ));
+    }
     if let Err(e) = client.batch_execute(&sql).await {
         tracing::warn!(
             "cannot give {QUERY_ROLE} read access to schema {schema}: {}",

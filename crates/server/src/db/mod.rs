@@ -11,6 +11,7 @@
 //! Either way [`migrate::prepare`] applies the SQL files of the top-level `migrations/`
 //! directory under an advisory lock, so several Tapir processes may start at once.
 
+pub(crate) mod access;
 mod bench;
 mod catalogue;
 mod demo;

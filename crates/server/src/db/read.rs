@@ -94,6 +94,11 @@ pub(crate) async fn locate(client: &Client) -> Result<Option<Location>, DbError>
 }
 
 impl Location {
+    /// The physical name of a TAP_SCHEMA table by its standard name (`tables`, `keys`, ...).
+    pub(crate) fn physical(&self, standard: &str) -> Option<String> {
+        self.tables.get(standard).map(|t| t.0.clone())
+    }
+
     /// Read `wanted` columns of one TAP_SCHEMA table as text, NULL where the column does not
     /// exist (TAP 1.0). A missing table reads as empty.
     async fn read(

@@ -22,6 +22,7 @@ use super::sync::ChunkStream;
 use crate::identity::Caller;
 use crate::jobs::hub::Event;
 use crate::jobs::store::{self, Job};
+use crate::tap::limits::UserLimits;
 use crate::tap::Params;
 use crate::tap::Service;
 use crate::tap::TapError;
@@ -195,7 +196,7 @@ async fn create_job(state: &Service, caller: &Caller, mut params: Params) -> Res
     let parts = std::mem::take(&mut params.file_parts);
     referenced(&params, &parts)?;
     let pairs = params.into_pairs();
-    let quote = crate::jobs::quote::quote(state, &pairs, created).await;
+    let quote = crate::jobs::quote::quote(state, caller, &pairs, created).await;
     // With uploaded files the job is queued only once they are stored, so that no worker can
     // start it without them.
     let job = store::NewJob {
@@ -210,7 +211,7 @@ async fn create_job(state: &Service, caller: &Caller, mut params: Params) -> Res
     };
     let mut client = state.jobs.connection().await?;
     if phase == Phase::Queued {
-        room_in_queue(state, &client, caller.owner()).await?;
+        room_in_queue(state, &client, caller).await?;
     }
     if parts.is_empty() {
         store::insert(&client, &job).await?;
@@ -477,6 +478,7 @@ pub async fn job_post(
     req: Request,
 ) -> Result<Response, TapError> {
     let accept = req.headers().clone();
+    let caller = super::auth::caller_of(&req);
     let mut params = params_of(&state, req).await?;
     if let Some(action) = params.take("ACTION") {
         if action.trim().eq_ignore_ascii_case("DELETE") {
@@ -510,7 +512,7 @@ pub async fn job_post(
     }
     let mut client = state.jobs.connection().await?;
     if has_params {
-        apply_params(&state, &mut client, &id, params).await?;
+        apply_params(&state, &caller, &mut client, &id, params).await?;
     }
     if let Some(secs) = duration {
         apply_duration(&state, &client, &id, secs).await?;
@@ -519,7 +521,7 @@ pub async fn job_post(
         apply_destruction(&state, &client, &id, at).await?;
     }
     if let Some(action) = action {
-        apply_action(&state, &client, &id, action).await?;
+        apply_action(&state, &client, &caller, &id, action).await?;
     }
     done(&state, &client, &accept, &id).await
 }
@@ -589,12 +591,13 @@ pub async fn phase_post(
     req: Request,
 ) -> Result<Response, TapError> {
     let accept = req.headers().clone();
+    let caller = super::auth::caller_of(&req);
     let params = read_form(req).await?;
     let value = required(&params, "PHASE", "; it takes RUN or ABORT")?;
     let action = Action::parse(value)
         .ok_or_else(|| TapError::bad_request(format!("PHASE={value} is not RUN or ABORT")))?;
     let client = state.jobs.connection().await?;
-    apply_action(&state, &client, &id, action).await?;
+    apply_action(&state, &client, &caller, &id, action).await?;
     done(&state, &client, &accept, &id).await
 }
 
@@ -602,11 +605,13 @@ pub async fn phase_post(
 const QUEUE_RETRY_AFTER_SECS: u64 = 30;
 
 /// 429 with Retry-After when `jobs.queue_max` jobs already wait in QUEUED: the queue does not
-/// grow without bound, and the client learns to come back rather than that it erred.
+/// grow without bound, and the client learns to come back rather than that it erred. For a
+/// user also their own share of the queue (429) and their result storage (403: waiting does
+/// not help, deleting jobs does), by `tap::limits`.
 async fn room_in_queue(
     state: &Service,
     client: &tokio_postgres::Client,
-    owner: Option<&str>,
+    caller: &Caller,
 ) -> Result<(), TapError> {
     let max = state.config.jobs.queue_max;
     if store::queued(client).await? >= max {
@@ -615,17 +620,29 @@ async fn room_in_queue(
             QUEUE_RETRY_AFTER_SECS,
         ));
     }
-    // One user's share of the queue (issue 14); anonymous callers share the whole queue.
-    let per_user = state.config.jobs.queued_per_user;
-    if let (Some(owner), true) = (owner, per_user > 0) {
+    // Anonymous callers share the whole queue.
+    let Some(owner) = caller.owner() else {
+        return Ok(());
+    };
+    let limits = UserLimits::of(&state.config, caller);
+    if let Some(per_user) = limits.queued {
         if store::queued_of(client, owner).await? >= per_user {
             return Err(TapError::too_many(
                 format!(
-                    "you have {per_user} jobs waiting to run already (the most one user may \
-                     queue); try again when some have started"
+                    "you have {per_user} jobs waiting to run already (the most you may queue); \
+                     try again when some have started"
                 ),
                 QUEUE_RETRY_AFTER_SECS,
             ));
+        }
+    }
+    if let Some(quota) = limits.result_storage_bytes {
+        let used = store::result_bytes_of(client, owner).await?;
+        if used >= quota {
+            return Err(TapError::forbidden(format!(
+                "your job results take {used} bytes, and you may keep {quota}: delete jobs you no \
+                 longer need (DELETE {{job}}, or POST /deletejobs) before running more"
+            )));
         }
     }
     Ok(())
@@ -636,6 +653,7 @@ async fn room_in_queue(
 async fn apply_action(
     state: &Service,
     client: &tokio_postgres::Client,
+    caller: &Caller,
     id: &str,
     action: Action,
 ) -> Result<(), TapError> {
@@ -645,7 +663,7 @@ async fn apply_action(
             Ok(None) => return Ok(()),
             Ok(Some(to)) => {
                 if to == Phase::Queued {
-                    room_in_queue(state, client, job.owner_id.as_deref()).await?;
+                    room_in_queue(state, client, caller).await?;
                 }
                 if store::set_phase(client, id, job.phase, to).await? {
                     tracing::info!(job = %id, from = %job.phase, to = %to, "phase changed");
@@ -794,9 +812,10 @@ pub async fn parameters_post(
     req: Request,
 ) -> Result<Response, TapError> {
     let accept = req.headers().clone();
+    let caller = super::auth::caller_of(&req);
     let later = params_of(&state, req).await?;
     let mut client = state.jobs.connection().await?;
-    apply_params(&state, &mut client, &id, later).await?;
+    apply_params(&state, &caller, &mut client, &id, later).await?;
     done(&state, &client, &accept, &id).await
 }
 
@@ -805,6 +824,7 @@ pub async fn parameters_post(
 /// job that left PENDING meanwhile, change nothing.
 async fn apply_params(
     state: &Service,
+    caller: &Caller,
     client: &mut deadpool_postgres::Object,
     id: &str,
     mut later: Params,
@@ -817,7 +837,7 @@ async fn apply_params(
     let mut params = Params::from_pairs(job.params.clone());
     params.merge(later);
     referenced(&params, &parts)?;
-    let quote = crate::jobs::quote::quote(state, params.pairs(), UtcTime::now()).await;
+    let quote = crate::jobs::quote::quote(state, caller, params.pairs(), UtcTime::now()).await;
     let tx = client
         .transaction()
         .await

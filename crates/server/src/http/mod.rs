@@ -74,7 +74,7 @@ pub fn router(state: Arc<Service>, auth: Arc<auth::AuthState>) -> Router {
                 .post(sync::sync)
                 .route_layer(axum::middleware::from_fn_with_state(
                     per_client::ClientSlots::new(
-                        state.config.limits.sync_per_client,
+                        Arc::new(state.config.clone()),
                         // Validated with the configuration (Config::validate).
                         crate::netblock::parse_list(&state.config.server.trusted_proxies).unwrap_or_default(),
                     ),
@@ -217,6 +217,22 @@ async fn serve_with(config: &Config, database: &Database) -> anyhow::Result<()> 
                 db::QUERY_ROLE
             );
         }
+        let access = crate::tap::access::Rules::new(&config.access.restricted);
+        if !access.is_empty() && !role_exists {
+            anyhow::bail!(
+                "access.restricted needs the query role {} (queries as Tapir's own user could read every table)",
+                db::QUERY_ROLE
+            );
+        }
+        if role_exists {
+            // Also without rules: one removed from the configuration gives its tables back.
+            db::access::apply(&client, &access, &tap_schema)
+                .await
+                .context("access.restricted cannot be enforced in the database")?;
+            if !access.is_empty() {
+                tracing::info!(rules = access.rules().len(), "restricted tables applied");
+            }
+        }
         (tap_schema, role_exists.then(|| db::QUERY_ROLE.to_string()))
     };
     let spool_dir = config.server.data_dir.join("spool");
@@ -229,6 +245,8 @@ async fn serve_with(config: &Config, database: &Database) -> anyhow::Result<()> 
         served: RwLock::new(Arc::new(Served::new(tap_schema))),
         udfs: adql::UdfRegistry::standard(),
         query_role,
+        access: crate::tap::access::Rules::new(&config.access.restricted),
+        combined_roles: Default::default(),
         metrics: Metrics::default(),
         jobs: crate::jobs::Jobs::new(config, database)?,
         spool_dir,
@@ -329,7 +347,11 @@ fn spawn_reloader(state: Arc<Service>, tls: Option<Arc<tls::TlsSource>>) {
             }
             let result = async {
                 let client = state.sync_pool.get().await.map_err(|e| anyhow::anyhow!("{e}"))?;
-                anyhow::Ok(db::read_tap_schema(&client).await?)
+                let t = db::read_tap_schema(&client).await?;
+                if state.query_role.is_some() {
+                    db::access::apply(&client, &state.access, &t).await?;
+                }
+                anyhow::Ok(t)
             }
             .await;
             match result {

@@ -18,7 +18,9 @@ use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 
 use super::client;
+use crate::config::Config;
 use crate::netblock::NetBlock;
+use crate::tap::limits::UserLimits;
 use crate::tap::TapError;
 
 /// Who counts as one client.
@@ -30,25 +32,26 @@ enum Client {
 
 /// Running sync queries per client.
 pub struct ClientSlots {
-    max: u32,
+    config: Arc<Config>,
     proxies: Vec<NetBlock>,
     running: Mutex<HashMap<Client, u32>>,
 }
 
 impl ClientSlots {
-    /// `max` 0: no limit. The proxies come from validated configuration.
-    pub fn new(max: u32, proxies: Vec<NetBlock>) -> Arc<ClientSlots> {
+    /// The limit per client is `limits.sync_per_client`, or for a user what their groups
+    /// allow (`tap::limits`). The proxies come from validated configuration.
+    pub fn new(config: Arc<Config>, proxies: Vec<NetBlock>) -> Arc<ClientSlots> {
         Arc::new(ClientSlots {
-            max,
+            config,
             proxies,
             running: Mutex::new(HashMap::new()),
         })
     }
 
-    fn try_take(self: &Arc<Self>, client: Client) -> Option<Slot> {
+    fn try_take(self: &Arc<Self>, client: Client, max: u32) -> Option<Slot> {
         let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
         let n = running.entry(client.clone()).or_insert(0);
-        if *n >= self.max {
+        if *n >= max {
             return None;
         }
         *n += 1;
@@ -80,23 +83,24 @@ impl Drop for Slot {
 
 /// Middleware of the `/sync` route.
 pub async fn limit(State(slots): State<Arc<ClientSlots>>, req: Request, next: Next) -> Response {
-    if slots.max == 0 {
+    let caller = super::auth::caller_of(&req);
+    let Some(max) = UserLimits::of(&slots.config, &caller).sync else {
         return next.run(req).await;
-    }
-    let who = match super::auth::caller_of(&req).owner() {
+    };
+    let who = match caller.owner() {
         Some(user) => Client::User(user.to_string()),
         None => match client::address(&req, &slots.proxies) {
             Some(ip) => Client::Address(ip),
             None => return next.run(req).await,
         },
     };
-    let Some(slot) = slots.try_take(who.clone()) else {
-        tracing::info!(client = ?who, max = slots.max, "sync query refused: too many running for this client");
+    let Some(slot) = slots.try_take(who.clone(), max) else {
+        tracing::info!(client = ?who, max, "sync query refused: too many running for this client");
         return TapError::too_many(
             format!(
                 "you already have {} synchronous queries running (the most one client may run at \
                  once); wait for one to finish, or submit this one as an asynchronous job",
-                slots.max
+                max
             ),
             super::sync::SYNC_RETRY_AFTER_SECS,
         )
@@ -118,18 +122,21 @@ mod tests {
 
     #[test]
     fn slots_are_counted_per_address_and_given_back() {
-        let slots = ClientSlots::new(2, Vec::new());
+        let slots = ClientSlots::new(Arc::new(Config::default()), Vec::new());
         let a = Client::Address("192.0.2.1".parse().unwrap());
         let b = Client::Address("192.0.2.2".parse().unwrap());
-        let first = slots.try_take(a.clone()).unwrap();
-        let _second = slots.try_take(a.clone()).unwrap();
-        assert!(slots.try_take(a.clone()).is_none(), "a third for the same client");
-        assert!(slots.try_take(b).is_some(), "another client is not affected");
+        let first = slots.try_take(a.clone(), 2).unwrap();
+        let _second = slots.try_take(a.clone(), 2).unwrap();
         assert!(
-            slots.try_take(Client::User("alice".into())).is_some(),
+            slots.try_take(a.clone(), 2).is_none(),
+            "a third for the same client"
+        );
+        assert!(slots.try_take(b, 2).is_some(), "another client is not affected");
+        assert!(
+            slots.try_take(Client::User("alice".into()), 2).is_some(),
             "a user is a client of their own"
         );
         drop(first);
-        assert!(slots.try_take(a).is_some(), "a slot given back is free again");
+        assert!(slots.try_take(a, 2).is_some(), "a slot given back is free again");
     }
 }

@@ -18,8 +18,8 @@ fn xml(body: String) -> Response {
     ([(header::CONTENT_TYPE, XML)], body).into_response()
 }
 
-pub async fn landing(State(state): State<Arc<Service>>) -> Response {
-    let served = state.served();
+pub async fn landing(State(state): State<Arc<Service>>, req: Request) -> Response {
+    let served = state.served_for(&super::auth::caller_of(&req));
     (
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
         vosi::landing(&state.config, &served.tap_schema),
@@ -28,7 +28,7 @@ pub async fn landing(State(state): State<Arc<Service>>) -> Response {
 }
 
 pub async fn capabilities(State(state): State<Arc<Service>>) -> Response {
-    let served = state.served();
+    let served = state.served_for(&crate::identity::Caller::Anonymous);
     xml(vosi::capabilities(
         &state.config,
         &served.tap_schema,
@@ -64,6 +64,7 @@ fn list(v: &str) -> Vec<String> {
 /// string or a form body; the TAP+ parameters follow seed 002 §3.10's priorities
 /// ([`TablesRequest::prioritised`]).
 pub async fn tables(State(state): State<Arc<Service>>, req: Request) -> Result<Response, TapError> {
+    let served = state.served_for(&super::auth::caller_of(&req));
     let params = read_form(req).await?;
     let mut req = TablesRequest::default();
     for (k, v) in params.pairs() {
@@ -85,7 +86,6 @@ pub async fn tables(State(state): State<Arc<Service>>, req: Request) -> Result<R
         }
     }
     let req = req.prioritised();
-    let served = state.served();
     if let Some(names) = &req.tables {
         if let Some(missing) = names.iter().find(|n| served.tap_schema.table(n).is_none()) {
             return Err(TapError::not_found(format!(
@@ -107,8 +107,9 @@ pub async fn tables(State(state): State<Arc<Service>>, req: Request) -> Result<R
 pub async fn table(
     State(state): State<Arc<Service>>,
     Path(name): Path<String>,
+    req: Request,
 ) -> Result<Response, TapError> {
-    let served = state.served();
+    let served = state.served_for(&super::auth::caller_of(&req));
     let t = served
         .tap_schema
         .table(&name)
@@ -116,8 +117,8 @@ pub async fn table(
     Ok(xml(vosi::table(&state.config, &served.tap_schema, t)))
 }
 
-pub async fn examples(State(state): State<Arc<Service>>) -> Response {
-    let served = state.served();
+pub async fn examples(State(state): State<Arc<Service>>, req: Request) -> Response {
+    let served = state.served_for(&super::auth::caller_of(&req));
     (
         [(header::CONTENT_TYPE, "application/xhtml+xml; charset=utf-8")],
         vosi::examples(&state.config, &served.tap_schema),

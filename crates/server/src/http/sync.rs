@@ -105,8 +105,9 @@ async fn run_sync(
     id: u64,
     started: Instant,
 ) -> Result<Response, TapError> {
+    let caller = super::auth::caller_of(&req);
     let params = read_params(state, req, state.config.limits.upload_max_bytes).await?;
-    let prepared = pipeline::prepare(state, &params, upload::Limits::sync(state)).await?;
+    let prepared = pipeline::prepare(state, &caller, &params, upload::Limits::sync(state)).await?;
     let qr = &prepared.request;
     tracing::info!(request = id, maxrec = qr.maxrec, uploads = prepared.uploads.len(), query = %qr.query, "sync query");
     let client = sync_connection(state).await?;

@@ -56,6 +56,24 @@ impl From<store::Active> for Caller {
     }
 }
 
+/// The caller a job runs for: its owner with the groups the owner has now (a disabled or
+/// removed user keeps the name and loses every group).
+pub async fn caller_of_owner(
+    client: &tokio_postgres::Client,
+    owner: Option<&str>,
+) -> Result<Caller, crate::db::DbError> {
+    let Some(name) = owner else {
+        return Ok(Caller::Anonymous);
+    };
+    Ok(match store::active(client, name).await? {
+        Some(active) => Caller::from(active),
+        None => Caller::User(Arc::new(Account {
+            name: name.to_string(),
+            groups: Vec::new(),
+        })),
+    })
+}
+
 /// Whether `name` can name a user or a group: 1 to 64 letters, digits and `.`, `_`, `-`, `@`
 /// (e-mail addresses work as user names), not starting with a punctuation mark. Names appear
 /// in job documents, logs and URLs, so nothing that needs quoting anywhere is allowed.

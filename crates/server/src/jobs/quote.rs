@@ -11,6 +11,7 @@ use uws::UtcTime;
 
 use crate::exec::admission::explain;
 use crate::exec::{guarded, limited, QueryBounds};
+use crate::identity::Caller;
 use crate::tap::Params;
 use crate::tap::Service;
 
@@ -18,8 +19,16 @@ use crate::tap::Service;
 const PLAN_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The quote for a job with these parameters, asked at `now`.
-pub async fn quote(state: &Service, params: &[(String, String)], now: UtcTime) -> Option<UtcTime> {
-    let secs = plan_estimate(state, params).await?.seconds().clamp(0.0, 1.0e9);
+pub async fn quote(
+    state: &Service,
+    caller: &Caller,
+    params: &[(String, String)],
+    now: UtcTime,
+) -> Option<UtcTime> {
+    let secs = plan_estimate(state, caller, params)
+        .await?
+        .seconds()
+        .clamp(0.0, 1.0e9);
     let ms = Duration::from_secs_f64(secs).as_millis();
     Some(UtcTime::from_unix_millis(
         now.unix_millis()
@@ -30,15 +39,17 @@ pub async fn quote(state: &Service, params: &[(String, String)], now: UtcTime) -
 /// The planner's estimate of the job's query, as it would run (with its row limit).
 async fn plan_estimate(
     state: &Service,
+    caller: &Caller,
     params: &[(String, String)],
 ) -> Option<crate::exec::admission::Estimate> {
     let params = Params::from_pairs(params.to_vec());
-    let (qr, translation) = crate::tap::pipeline::translate_only(state, &params).ok()?;
+    let (qr, translation) = crate::tap::pipeline::translate_only(state, caller, &params).ok()?;
+    let role = state.role_for(caller).await.ok()?;
     let client = state.jobs.connection().await.ok()?;
     // The same guard rails as the query itself: read-only, as the query role, time-limited.
     let mut setup = guarded(
         PLAN_TIMEOUT,
-        state.query_role.as_deref(),
+        role.as_deref(),
         QueryBounds::of(&state.config.limits),
     );
     setup.push_str(" SET LOCAL lock_timeout = 50;");

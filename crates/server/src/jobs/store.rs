@@ -255,6 +255,20 @@ pub async fn queued_of(client: &Client, owner: &str) -> Result<u64, DbError> {
     Ok(unsigned(n))
 }
 
+/// Bytes of the results `owner`'s jobs keep (the result-storage quota, issue 14).
+pub async fn result_bytes_of(client: &Client, owner: &str) -> Result<u64, DbError> {
+    let n: i64 = client
+        .query_one(
+            "SELECT coalesce(sum(result_bytes), 0)::bigint FROM tapir.jobs \
+             WHERE owner_id = $1 AND result_file IS NOT NULL",
+            &[&owner],
+        )
+        .await
+        .map_err(DbError::query("cannot add up the stored results"))?
+        .get(0);
+    Ok(unsigned(n))
+}
+
 /// Record how far an EXECUTING job has got (rows and bytes of result written so far). False
 /// when the job is not EXECUTING any more.
 pub async fn set_progress(client: &Client, id: &str, rows: u64, bytes: u64) -> Result<bool, DbError> {
@@ -350,6 +364,8 @@ pub struct Claimed {
     pub id: String,
     pub execution_duration: u64,
     pub params: Vec<(String, String)>,
+    /// Whose job it is: the query runs with what that user may read today.
+    pub owner: Option<String>,
 }
 
 /// The phase changes the service makes itself, each checked against `uws`'s transition table
@@ -377,13 +393,14 @@ pub(crate) mod server_change {
 ///
 /// Fair share (issue 14): the next job is the oldest QUEUED one of the owner with the fewest
 /// jobs EXECUTING (anonymous jobs count as one owner), so one user's 200 queued jobs do not
-/// hold another user's single job behind them. An authenticated user runs at most
-/// `running_per_user` jobs at once (0: no limit); their further jobs stay QUEUED (never
-/// refused) until one ends.
+/// hold another user's single job behind them. An authenticated user runs at most their
+/// running allowance at once (`limits`: the default, or the widest of their groups' as
+/// `tapir.user_groups` has them now); their further jobs stay QUEUED (never refused) until
+/// one ends.
 pub async fn claim(
     client: &Client,
     process: &str,
-    running_per_user: u32,
+    limits: &crate::tap::limits::RunningLimits,
 ) -> Result<Option<Claimed>, DbError> {
     let (from, to) = server_change::CLAIM;
     let sql = format!(
@@ -391,18 +408,21 @@ pub async fn claim(
              runs = runs + 1, process_id = $1 \
          WHERE job_id = ( \
              WITH running AS (SELECT owner_id, count(*) AS n FROM tapir.jobs \
-                              WHERE phase = '{to}' GROUP BY owner_id) \
+                              WHERE phase = '{to}' GROUP BY owner_id), \
+                  allowed AS (SELECT g.user_name, max(l.n) AS n FROM tapir.user_groups g \
+                              JOIN unnest($3::text[], $4::bigint[]) AS l(grp, n) ON l.grp = g.group_name \
+                              GROUP BY g.user_name) \
              SELECT q.job_id FROM tapir.jobs q \
                  LEFT JOIN running r ON r.owner_id IS NOT DISTINCT FROM q.owner_id \
+                 LEFT JOIN allowed a ON a.user_name = q.owner_id \
              WHERE q.phase = '{from}' \
-               AND (q.owner_id IS NULL OR $2::bigint = 0 OR coalesce(r.n, 0) < $2::bigint) \
+               AND (q.owner_id IS NULL OR coalesce(r.n, 0) < coalesce(a.n, $2::bigint)) \
              ORDER BY coalesce(r.n, 0), q.queued_at LIMIT 1 FOR UPDATE OF q SKIP LOCKED) \
            AND phase = '{from}' \
-         RETURNING job_id, execution_duration, param_names, param_values"
+         RETURNING job_id, execution_duration, param_names, param_values, owner_id"
     );
-    let limit = i64::from(running_per_user);
     let row = client
-        .query_opt(&sql, &[&process, &limit])
+        .query_opt(&sql, &[&process, &limits.default, &limits.groups, &limits.limits])
         .await
         .map_err(DbError::query("cannot claim a queued job"))?;
     let Some(r) = row else { return Ok(None) };
@@ -412,6 +432,7 @@ pub async fn claim(
         id: r.try_get(0)?,
         execution_duration: unsigned(r.try_get(1)?),
         params: names.into_iter().zip(values).collect(),
+        owner: r.try_get(4)?,
     }))
 }
 

@@ -26,6 +26,7 @@ const POLL: Duration = Duration::from_secs(2);
 pub async fn run(state: Arc<Service>, n: usize) {
     let jobs = &state.jobs;
     let mut shutdown = jobs.shutting_down();
+    let running_limits = crate::tap::limits::RunningLimits::new(&state.config);
     loop {
         if *shutdown.borrow() {
             break;
@@ -35,7 +36,7 @@ pub async fn run(state: Arc<Service>, n: usize) {
         tokio::pin!(queued);
         queued.as_mut().enable();
         let claimed = match jobs.store.get().await {
-            Ok(client) => store::claim(&client, &jobs.process_id, state.config.jobs.running_per_user).await,
+            Ok(client) => store::claim(&client, &jobs.process_id, &running_limits).await,
             Err(e) => Err(crate::db::DbError::Setup(format!("no job store connection: {e}"))),
         };
         match claimed {
@@ -172,7 +173,14 @@ async fn execute(state: &Arc<Service>, job: &Claimed) -> Ended {
     if let Err(message) = with_stored_files(state, job, &mut params).await {
         return Ended::Error(message);
     }
-    let prepared = match pipeline::prepare(state, &params, upload::Limits::async_job(state)).await {
+    let caller = match jobs.connection().await {
+        Ok(c) => match crate::identity::caller_of_owner(&c, job.owner.as_deref()).await {
+            Ok(caller) => caller,
+            Err(e) => return Ended::Error(format!("cannot look up the job's owner: {e}")),
+        },
+        Err(e) => return Ended::Error(e.message),
+    };
+    let prepared = match pipeline::prepare(state, &caller, &params, upload::Limits::async_job(state)).await {
         Ok(p) => p,
         Err(e) => return Ended::Error(e.message),
     };

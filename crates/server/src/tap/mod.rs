@@ -7,7 +7,9 @@
 //! ([`TapError`]) whose kinds the HTTP layer maps to status codes in one place. A rule that
 //! concerns every query (an owner, a permission, a quota) goes into [`pipeline::prepare`].
 
+pub mod access;
 pub mod error;
+pub mod limits;
 pub mod metrics;
 pub mod params;
 pub mod part;

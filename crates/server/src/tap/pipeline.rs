@@ -14,6 +14,7 @@ use tokio_postgres::Client;
 
 use super::{query_request, Params, QueryRequest, Service, TapError};
 use crate::exec::{Progress, QueryRun};
+use crate::identity::Caller;
 use crate::upload;
 
 /// A checked, translated query with its uploads read (not yet loaded).
@@ -23,23 +24,30 @@ pub struct Prepared {
     pub translation: adql::Translation,
     /// INFOs for the result (how upload columns were renamed).
     pub notes: Vec<(String, String)>,
+    /// The database role the query runs as: what `caller` may read and no more.
+    pub role: Option<String>,
 }
 
-/// Check the request, read its uploads within `limits`, translate.
+/// Check the request, read its uploads within `limits`, translate against what `caller` is
+/// served (restricted tables it may not read do not exist for it).
 pub async fn prepare(
     service: &Service,
+    caller: &Caller,
     params: &Params,
     limits: upload::Limits,
 ) -> Result<Prepared, TapError> {
     let request = query_request(service, params)?;
-    let uploads = upload::prepare(service, params, &request.query, limits).await?;
-    let translation = upload::translate(&request.query, &service.served().adql, &uploads, &service.udfs)?;
+    let uploads = upload::prepare(service, caller, params, &request.query, limits).await?;
+    let served = service.served_for(caller);
+    let translation = upload::translate(&request.query, &served.adql, &uploads, &service.udfs)?;
     let notes = upload::Ready::notes(&uploads);
+    let role = service.role_for(caller).await?;
     Ok(Prepared {
         request,
         uploads,
         translation,
         notes,
+        role,
     })
 }
 
@@ -47,10 +55,11 @@ pub async fn prepare(
 /// uploads does not translate here and simply goes without a quote).
 pub fn translate_only(
     service: &Service,
+    caller: &Caller,
     params: &Params,
 ) -> Result<(QueryRequest, adql::Translation), TapError> {
     let request = query_request(service, params)?;
-    let translation = adql::translate(&request.query, &service.served().adql, &service.udfs)?;
+    let translation = adql::translate(&request.query, &service.served_for(caller).adql, &service.udfs)?;
     Ok((request, translation))
 }
 
@@ -83,7 +92,7 @@ impl Prepared {
             columns: &self.translation.columns,
             maxrec: self.request.maxrec,
             timeout,
-            role: service.query_role.as_deref(),
+            role: self.role.as_deref(),
             adql: &self.request.query,
             notes: &self.notes,
             progress,

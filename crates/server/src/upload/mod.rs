@@ -24,6 +24,7 @@ use tokio_postgres::Client;
 use votable::{SqlType, UploadTable};
 
 use crate::db::quote_ident;
+use crate::identity::Caller;
 use crate::tap::part::SpoolFile;
 use crate::tap::Service;
 use crate::tap::{ErrorKind, TapError};
@@ -215,9 +216,11 @@ fn adql_type(t: SqlType) -> adql::AdqlType {
 }
 
 /// Read every upload `params` names (UPLOAD, with `param:` parts among `params`' file parts),
-/// and every `JOB_UPLOAD.JOB<id>` the query mentions.
+/// and every `JOB_UPLOAD.JOB<id>` the query mentions. A previous job's result (by JOB_UPLOAD
+/// or by its own result URL) is read only when it is `caller`'s job.
 pub async fn prepare(
     state: &Service,
+    caller: &Caller,
     params: &Params,
     adql: &str,
     limits: Limits,
@@ -247,7 +250,7 @@ pub async fn prepare(
             }
             Source::Url(url) => {
                 let data = match own_result(state, url) {
-                    Some(id) => result_of(state, &id).await?,
+                    Some(id) => result_of(state, caller, &id).await?,
                     None => fetch::fetch(url, &state.config.uploads, bytes_left).await?,
                 };
                 let permit = state.budgets.parsing(data.len() as u64).await;
@@ -265,7 +268,7 @@ pub async fn prepare(
     // `job_upload_refs` names each job once.
     for id in job_upload_refs(adql) {
         let name = format!("JOB{id}");
-        let data = result_of(state, &id).await?;
+        let data = result_of(state, caller, &id).await?;
         let permit = state.budgets.parsing(data.len() as u64).await;
         let (data, permit) =
             decompressed(state, &format!("JOB_UPLOAD.{name}"), data, permit, bytes_left).await?;
@@ -418,8 +421,9 @@ fn job_upload_refs(adql: &str) -> Vec<String> {
     ids
 }
 
-/// The result file of a COMPLETED job, if it is a table we can read (VOTable or CSV).
-async fn result_of(state: &Service, id: &str) -> Result<Bytes, UploadError> {
+/// The result file of a COMPLETED job of `caller`'s, if it is a table we can read (VOTable or
+/// CSV). Another's job is answered like a job that does not exist.
+async fn result_of(state: &Service, caller: &Caller, id: &str) -> Result<Bytes, UploadError> {
     let client = state
         .jobs
         .connection()
@@ -428,6 +432,7 @@ async fn result_of(state: &Service, id: &str) -> Result<Bytes, UploadError> {
     let job = crate::jobs::store::get(&client, id)
         .await
         .map_err(|e| UploadError::unavailable(format!("the job store cannot be read: {e}")))?
+        .filter(|job| job.owner_id.as_deref() == caller.owner())
         .ok_or_else(|| UploadError::bad(format!("there is no job '{id}' to read as a table")))?;
     drop(client);
     let result = match (job.phase, &job.result) {
