@@ -37,6 +37,10 @@ pub struct CompressionConfig {
     /// Answers smaller than this many bytes are sent uncompressed: below a few packets
     /// compression saves no time and costs a little.
     pub min_bytes: u64,
+    /// Write a compressed copy of each finished async result in every coding offered, so that
+    /// compressed downloads are sent as stored rather than compressed again each time (which
+    /// is slower than reading the file): costs disk (`coding::write_copies`).
+    pub store_copies: bool,
 }
 
 impl Default for CompressionConfig {
@@ -45,6 +49,7 @@ impl Default for CompressionConfig {
             gzip_level: 1,
             zstd_level: 1,
             min_bytes: 4096,
+            store_copies: true,
         }
     }
 }
@@ -549,6 +554,7 @@ impl Config {
                 "TAPIR_COMPRESSION_GZIP_LEVEL" => self.compression.gzip_level = num(name, &v)?,
                 "TAPIR_COMPRESSION_ZSTD_LEVEL" => self.compression.zstd_level = num(name, &v)?,
                 "TAPIR_COMPRESSION_MIN_BYTES" => self.compression.min_bytes = num(name, &v)?,
+                "TAPIR_COMPRESSION_STORE_COPIES" => self.compression.store_copies = flag(name, &v)?,
                 "TAPIR_SERVICE_TITLE" => m.title = v,
                 "TAPIR_SERVICE_DESCRIPTION" => m.description = v,
                 "TAPIR_SERVICE_PUBLISHER" => m.publisher = v,
@@ -763,6 +769,7 @@ pub const ENV_KEYS: &[&str] = &[
     "TAPIR_COMPRESSION_GZIP_LEVEL",
     "TAPIR_COMPRESSION_ZSTD_LEVEL",
     "TAPIR_COMPRESSION_MIN_BYTES",
+    "TAPIR_COMPRESSION_STORE_COPIES",
     "TAPIR_SERVICE_TITLE",
     "TAPIR_SERVICE_DESCRIPTION",
     "TAPIR_SERVICE_PUBLISHER",
@@ -855,11 +862,15 @@ mod tests {
     #[test]
     fn compression_settings() {
         let d = CompressionConfig::default();
-        assert_eq!((d.gzip_level, d.zstd_level, d.min_bytes), (1, 1, 4096));
+        assert_eq!(
+            (d.gzip_level, d.zstd_level, d.min_bytes, d.store_copies),
+            (1, 1, 4096, true)
+        );
         let mut c: Config = toml::from_str("[compression]\ngzip_level = 6\n").expect("parses");
         c.apply_env(|n| match n {
             "TAPIR_COMPRESSION_ZSTD_LEVEL" => Some("0".into()),
             "TAPIR_COMPRESSION_MIN_BYTES" => Some("100".into()),
+            "TAPIR_COMPRESSION_STORE_COPIES" => Some("false".into()),
             _ => None,
         })
         .expect("env applies");
@@ -872,6 +883,7 @@ mod tests {
             ),
             (6, 0, 100)
         );
+        assert!(!c.compression.store_copies);
         c.compression.gzip_level = 10;
         let e = c.validate().expect_err("no such deflate level");
         assert!(e.to_string().contains("gzip_level"), "{e}");

@@ -187,14 +187,37 @@ fn compression() {
         sync_accepting(&s, "", "csv", ROWS).body,
         "the stored result is the sync one"
     );
+    // The compressed copies are written in the background once the job is COMPLETED, and
+    // then sent as they are (with their length).
+    let id = job.rsplit('/').next().unwrap_or_default().to_string();
+    let results = s.dir.join("data").join("results");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !(results.join(format!("{id}.zstd")).exists() && results.join(format!("{id}.gzip")).exists()) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no compressed copies of {id}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     for coding in ["gzip", "zstd"] {
         let r = curl(&s, &["-H", &format!("Accept-Encoding: {coding}"), &result]);
         assert_eq!(r.status, 200);
         assert_eq!(encoding(&r).as_deref(), Some(coding), "{}", r.headers);
         assert!(varies(&r), "{}", r.headers);
-        assert_eq!(r.header("content-length"), None, "{}", r.headers);
+        let copy = std::fs::metadata(results.join(format!("{id}.{coding}"))).map(|m| m.len());
+        assert_eq!(
+            r.header("content-length").and_then(|l| l.parse().ok()),
+            copy.ok(),
+            "{}",
+            r.headers
+        );
         assert!(decode(&r) == stored.body, "async result in {coding}");
     }
+    let r = curl(&s, &["-H", "Accept-Encoding: gzip;q=0.5, zstd", &result]);
+    assert_eq!(encoding(&r).as_deref(), Some("zstd"), "{}", r.headers);
+    let r = curl(&s, &["-H", "Accept-Encoding: gzip;q=0, zstd;q=0", &result]);
+    assert_eq!(encoding(&r), None, "{}", r.headers);
+    assert!(r.body == stored.body);
     let part = curl(
         &s,
         &[
@@ -219,6 +242,12 @@ fn compression() {
     );
     assert_eq!(tail.status, 206);
     assert_eq!(tail.body, &stored.body[stored.body.len() - 10..]);
+
+    // Deleting the job removes the copies with the result.
+    let gone = curl(&s, &["-X", "DELETE", &job]);
+    assert_eq!(gone.status, 303, "{}", gone.headers);
+    assert!(!results.join(&id).exists() && !results.join(format!("{id}.zstd")).exists());
+    assert!(!results.join(format!("{id}.gzip")).exists());
 
     // ----- a query failing after the first chunk went out (division by zero at id 4000).
     let late = "SELECT TOP 5000 id, ra, dec, 1 / (id - 4000) AS x FROM bench.objects ORDER BY id";
@@ -276,6 +305,7 @@ fn compression() {
             ("TAPIR_COMPRESSION_ZSTD_LEVEL", "0"),
             ("TAPIR_COMPRESSION_GZIP_LEVEL", "9"),
             ("TAPIR_COMPRESSION_MIN_BYTES", "0"),
+            ("TAPIR_COMPRESSION_STORE_COPIES", "false"),
         ],
         Some(&url),
     ) else {
@@ -302,4 +332,44 @@ fn compression() {
         "level 9 is smaller than level 1"
     );
     assert_eq!(decode(&hard), decode(&fast));
+    // Without stored copies an async result is compressed on the fly.
+    let r = post(
+        &other,
+        "/async",
+        &[
+            ("PHASE", "RUN"),
+            ("FORMAT", "csv"),
+            ("LANG", "ADQL"),
+            ("QUERY", ROWS),
+        ],
+    );
+    let job = r.header("location").unwrap_or_default();
+    assert!(curl(&other, &[&format!("{job}?WAIT=60")])
+        .text()
+        .contains("COMPLETED"));
+    let result = format!("{job}/results/result");
+    let plain = curl(&other, &[&result]);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let r = curl(&other, &["-H", "Accept-Encoding: gzip", &result]);
+    assert_eq!(encoding(&r).as_deref(), Some("gzip"), "{}", r.headers);
+    assert_eq!(
+        r.header("content-length"),
+        None,
+        "compressed on the fly: {}",
+        r.headers
+    );
+    assert!(decode(&r) == plain.body);
+    let names: Vec<String> = std::fs::read_dir(other.dir.join("data").join("results"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.ends_with(".zstd") && !n.ends_with(".gzip")),
+        "{names:?}"
+    );
 }

@@ -15,8 +15,7 @@
 //!   the result as stored and a resumed download fits the part already saved;
 //! - says `Vary: Accept-Encoding` on every answer it could have compressed.
 
-mod accept;
-mod encoder;
+mod pump;
 
 use std::sync::Arc;
 
@@ -29,9 +28,7 @@ use axum::response::Response;
 use http_body_util::BodyExt;
 use tokio::sync::mpsc;
 
-pub use accept::{Coding, Offer};
-use encoder::Encoder;
-
+use crate::coding::{accept, compact, Encoder};
 use crate::config::CompressionConfig;
 
 /// Compressed chunks waiting for the client: back-pressure beyond that (as for `/sync`).
@@ -39,39 +36,17 @@ const CHANNEL_DEPTH: usize = 4;
 
 /// The layer's settings, from `[compression]`.
 #[derive(Debug, Clone)]
-pub struct Settings {
-    gzip_level: u32,
-    zstd_level: i32,
-    min_bytes: u64,
-}
+pub struct Settings(CompressionConfig);
 
 impl Settings {
     pub fn new(c: &CompressionConfig) -> Settings {
-        Settings {
-            gzip_level: c.gzip_level,
-            zstd_level: c.zstd_level,
-            min_bytes: c.min_bytes,
-        }
-    }
-
-    fn offer(&self) -> Offer {
-        Offer {
-            zstd: self.zstd_level > 0,
-            gzip: self.gzip_level > 0,
-        }
-    }
-
-    fn level(&self, coding: Coding) -> i32 {
-        match coding {
-            Coding::Zstd => self.zstd_level,
-            Coding::Gzip => i32::try_from(self.gzip_level).unwrap_or(9),
-        }
+        Settings(c.clone())
     }
 }
 
 /// The middleware (`axum::middleware::from_fn_with_state`).
 pub async fn layer(State(settings): State<Arc<Settings>>, req: Request, next: Next) -> Response {
-    let offer = settings.offer();
+    let offer = crate::coding::Offer::from_config(&settings.0);
     // HEAD has no body to compress; a Range request is answered as stored (module doc).
     if !(offer.zstd || offer.gzip)
         || req.method() == Method::HEAD
@@ -99,11 +74,11 @@ pub async fn layer(State(settings): State<Arc<Settings>>, req: Request, next: Ne
         .exact()
         .or_else(|| content_length(&parts.headers));
     let (head, rest) = match known {
-        Some(n) if n < settings.min_bytes => return Response::from_parts(parts, body),
+        Some(n) if n < settings.0.min_bytes => return Response::from_parts(parts, body),
         Some(_) => (Vec::new(), body),
         // A streamed answer (a query's rows): read until the minimum size is reached, or the
         // answer ends below it. The query task sends 64 KiB chunks, so this is one chunk.
-        None => match peek(body, settings.min_bytes).await {
+        None => match peek(body, settings.0.min_bytes).await {
             Peeked::Open(head, rest) => (head, rest),
             Peeked::Whole(head) => return Response::from_parts(parts, Body::from(concat(head))),
             Peeked::Failed(head, e) => {
@@ -112,7 +87,8 @@ pub async fn layer(State(settings): State<Arc<Settings>>, req: Request, next: Ne
             }
         },
     };
-    let encoder = match Encoder::new(coding, settings.level(coding)) {
+    let level = coding.level(&settings.0).unwrap_or(1);
+    let encoder = match Encoder::new(coding, level) {
         Ok(e) => e,
         Err(e) => {
             tracing::warn!(
@@ -127,7 +103,7 @@ pub async fn layer(State(settings): State<Arc<Settings>>, req: Request, next: Ne
         .headers
         .insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding.token()));
     let (tx, rx) = mpsc::channel(CHANNEL_DEPTH);
-    tokio::spawn(encoder::pump(encoder, head, rest, tx));
+    tokio::spawn(pump::pump(encoder, head, rest, tx));
     Response::from_parts(parts, Body::from_stream(super::sync::ChunkStream(rx)))
 }
 
@@ -156,32 +132,8 @@ fn compressible(status: StatusCode, headers: &HeaderMap) -> bool {
     }
 }
 
-/// Media types that are compressed already: a second coding costs time and gains nothing.
-/// Keyed on the Content-Type alone, so a format added later (VOParquet) is covered by its type.
-fn compact(content_type: &str) -> bool {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    matches!(
-        essence.as_str(),
-        "application/vnd.apache.parquet"
-            | "application/x-parquet"
-            | "application/gzip"
-            | "application/x-gzip"
-            | "application/zstd"
-            | "application/zip"
-            | "application/x-bzip2"
-            | "application/x-xz"
-    ) || ((essence.starts_with("image/") && essence != "image/svg+xml")
-        || essence.starts_with("audio/")
-        || essence.starts_with("video/"))
-}
-
 /// `Vary: Accept-Encoding`, added to what is there, once.
-fn add_vary(headers: &mut HeaderMap) {
+pub(crate) fn add_vary(headers: &mut HeaderMap) {
     let present = headers
         .get_all(header::VARY)
         .iter()
@@ -252,6 +204,7 @@ fn prepend(head: Vec<Bytes>, body: Body) -> Body {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::coding::Coding;
     use std::io::Read;
 
     #[test]
@@ -319,7 +272,7 @@ mod tests {
             let head = vec![Bytes::new()];
             let (tx, mut rx) = mpsc::channel(CHANNEL_DEPTH);
             let encoder = Encoder::new(coding, 1).expect("encoder");
-            tokio::spawn(encoder::pump(encoder, head, body, tx));
+            tokio::spawn(pump::pump(encoder, head, body, tx));
             let mut compressed = Vec::new();
             while let Some(c) = rx.recv().await {
                 compressed.extend_from_slice(&c.expect("no error"));
@@ -353,7 +306,7 @@ mod tests {
         let body = Body::from_stream(futures_util::stream::iter(chunks));
         let (tx, mut rx) = mpsc::channel(CHANNEL_DEPTH);
         let encoder = Encoder::new(Coding::Gzip, 1).expect("encoder");
-        tokio::spawn(encoder::pump(encoder, Vec::new(), body, tx));
+        tokio::spawn(pump::pump(encoder, Vec::new(), body, tx));
         let mut items = Vec::new();
         while let Some(c) = rx.recv().await {
             items.push(c);

@@ -1,71 +1,10 @@
-//! The compressors behind [`super::layer`]: one per compressed answer, fed a chunk at a time on
-//! the blocking pool by [`pump`].
-
-use std::io::Write;
+//! Feeding an answer through its compressor, a chunk at a time on the blocking pool.
 
 use axum::body::{Body, Bytes};
 use http_body_util::BodyExt;
 use tokio::sync::mpsc;
 
-use super::accept::Coding;
-
-/// What a compressor's output vector starts with after each chunk: about what deflate or zstd
-/// emits for a 64 KiB input chunk at a fast level, so the vector rarely grows.
-const OUTPUT_CAPACITY: usize = 32 * 1024;
-
-/// A streaming compressor writing into a vector that [`Encoder::push`] empties each time.
-pub enum Encoder {
-    Gzip(flate2::write::GzEncoder<Vec<u8>>),
-    Zstd(zstd::stream::write::Encoder<'static, Vec<u8>>),
-}
-
-impl Encoder {
-    /// `level` is the configured one for `coding` (checked by `Config::validate`).
-    pub fn new(coding: Coding, level: i32) -> std::io::Result<Encoder> {
-        let out = Vec::with_capacity(OUTPUT_CAPACITY);
-        Ok(match coding {
-            Coding::Gzip => Encoder::Gzip(flate2::write::GzEncoder::new(
-                out,
-                flate2::Compression::new(level.clamp(1, 9) as u32),
-            )),
-            Coding::Zstd => {
-                let mut z = zstd::stream::write::Encoder::new(out, level)?;
-                // A checksum, like gzip's CRC: a damaged body fails to decode instead of
-                // decoding wrongly. xxHash costs far less than the compression itself.
-                z.include_checksum(true)?;
-                Encoder::Zstd(z)
-            }
-        })
-    }
-
-    /// Compress `data`; returns what the compressor has emitted so far (often nothing for a
-    /// small chunk: it holds data back until it has a block's worth, and is never flushed
-    /// early, which would cost ratio and speed for no gain on a bulk download).
-    pub fn push(&mut self, data: &[u8]) -> std::io::Result<Bytes> {
-        let out = match self {
-            Encoder::Gzip(g) => {
-                g.write_all(data)?;
-                g.get_mut()
-            }
-            Encoder::Zstd(z) => {
-                z.write_all(data)?;
-                z.get_mut()
-            }
-        };
-        Ok(Bytes::from(std::mem::replace(
-            out,
-            Vec::with_capacity(OUTPUT_CAPACITY),
-        )))
-    }
-
-    /// The rest of the output and the coding's trailer.
-    pub fn finish(self) -> std::io::Result<Bytes> {
-        Ok(Bytes::from(match self {
-            Encoder::Gzip(g) => g.finish()?,
-            Encoder::Zstd(z) => z.finish()?,
-        }))
-    }
-}
+use crate::coding::Encoder;
 
 /// The compressed body's side of the channel: `Err` makes the server end the response without
 /// its final chunk, so a client can tell a failed answer from a complete one.

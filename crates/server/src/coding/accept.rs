@@ -1,29 +1,7 @@
 //! `Accept-Encoding` (RFC 9110 §12.5.3): which of the codings the service offers a request
 //! accepts, and which one to answer in.
 
-/// A content coding the service can produce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Coding {
-    Zstd,
-    Gzip,
-}
-
-impl Coding {
-    /// The `Content-Encoding` token.
-    pub fn token(self) -> &'static str {
-        match self {
-            Coding::Zstd => "zstd",
-            Coding::Gzip => "gzip",
-        }
-    }
-}
-
-/// The codings the service is configured to produce (a level of 0 switches one off).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Offer {
-    pub zstd: bool,
-    pub gzip: bool,
-}
+use super::{Coding, Offer};
 
 /// Weights are kept in thousandths, as the grammar allows three decimals: no float compares.
 type Weight = u16;
