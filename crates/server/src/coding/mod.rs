@@ -142,8 +142,15 @@ pub fn copy_name(file: &str, coding: Coding) -> String {
     format!("{file}.{}", coding.token())
 }
 
+/// Where a copy is written before it is complete: not `.part`, which the reaper's orphan sweep
+/// removes as soon as the job is no longer EXECUTING (and the copies are written after that);
+/// like the copies, it is removed with its job (`Jobs::remove_files`).
+pub fn copy_temp_name(file: &str, coding: Coding) -> String {
+    format!("{}.tmp", copy_name(file, coding))
+}
+
 /// Write the compressed copies of a finished async result (`dir/file`), one per coding offered,
-/// each to `<copy>.part` and then renamed, so a download sees a copy whole or not at all.
+/// each to [`copy_temp_name`] and then renamed, so a download sees a copy whole or not at all.
 ///
 /// Why: a stored result is read from the page cache at several hundred MB/s, faster than any
 /// compressor at any level on one core; compressing it on every download would make a
@@ -155,7 +162,7 @@ pub fn write_copies(dir: &Path, file: &str, c: &CompressionConfig) {
     for coding in [Coding::Zstd, Coding::Gzip] {
         let Some(level) = coding.level(c) else { continue };
         let copy = dir.join(copy_name(file, coding));
-        let part = dir.join(format!("{}.part", copy_name(file, coding)));
+        let part = dir.join(copy_temp_name(file, coding));
         let written =
             write_copy(&dir.join(file), &part, coding, level).and_then(|()| std::fs::rename(&part, &copy));
         if let Err(e) = written {
@@ -201,7 +208,7 @@ mod tests {
         assert_eq!(back, data);
         let zst = std::fs::read(dir.join("job1.zstd")).expect("zstd copy");
         assert_eq!(zstd::decode_all(&zst[..]).expect("unzstd"), data);
-        assert!(!dir.join("job1.zstd.part").exists());
+        assert!(!dir.join(copy_temp_name("job1", Coding::Zstd)).exists());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -93,9 +93,8 @@ impl Jobs {
         remove_quietly(&self.results_dir.join(format!("{id}{GZIP_SUFFIX}"))).await;
         remove_quietly(&part_path(&self.results_dir, id)).await;
         for coding in [crate::coding::Coding::Zstd, crate::coding::Coding::Gzip] {
-            let copy = crate::coding::copy_name(id, coding);
-            remove_quietly(&part_path(&self.results_dir, &copy)).await;
-            remove_quietly(&self.results_dir.join(copy)).await;
+            remove_quietly(&self.results_dir.join(crate::coding::copy_temp_name(id, coding))).await;
+            remove_quietly(&self.results_dir.join(crate::coding::copy_name(id, coding))).await;
         }
     }
 
