@@ -7,7 +7,10 @@
 //! - prefers zstd over gzip when both are accepted, and compresses at fast levels
 //!   (`compression.zstd_level`, `compression.gzip_level`, 1 by default): binary VOTables
 //!   gain little from harder work, and the point is to be no slower than the network;
-//! - compresses one chunk at a time on the blocking pool ([`encoder::pump`]), streaming;
+//! - compresses a batch of ready chunks at a time on the blocking pool ([`pump::pump`]),
+//!   streaming;
+//! - lets async result downloads use the compressed copies stored when the job ended
+//!   (`http/jobs.rs::stored_copy`, `coding::write_copies`): those pass here already encoded;
 //! - leaves alone what would not gain: answers under `compression.min_bytes`, answers that
 //!   already have a `Content-Encoding` (`votable_gzip`, stored gzip results), compact formats
 //!   (Parquet, gzip, zstd, zip, images), `Cache-Control: no-transform`, and partial content:

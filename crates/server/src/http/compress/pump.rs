@@ -14,14 +14,14 @@ const BATCH: usize = 512 * 1024;
 pub type Out = mpsc::Sender<Result<Bytes, std::io::Error>>;
 
 /// Compress `head` (chunks already read from the answer while deciding) and then the rest of
-/// `body` into `out`, each chunk on the blocking pool so that the runtime's threads, which
-/// also run the queries and every other request, never spend milliseconds deflating.
+/// `body` into `out`, on the blocking pool so that the runtime's threads, which also run the
+/// queries and every other request, never spend milliseconds deflating.
 ///
-/// No blocking thread is held between chunks: a download waiting for its client, or for the
+/// No blocking thread is held between batches: a download waiting for its client, or for the
 /// database, holds none, and so cannot starve `tokio::fs` (which result downloads read with)
-/// however many downloads are in progress. The answer is streamed: at most one chunk is
-/// being compressed (a batch of at most [`BATCH`] bytes), and the channels on either side bound
-/// what waits.
+/// however many downloads are in progress. The answer is streamed: one batch of at most
+/// [`BATCH`] bytes is being compressed at a time, and the channels on either side bound what
+/// waits.
 ///
 /// An error of the answer (a query failing mid-stream) is passed on without the coding's
 /// trailer, so the client sees a broken transfer rather than a well-formed truncated body.
