@@ -22,6 +22,7 @@ pub struct Config {
     pub access: AccessConfig,
     /// Per-user limits for members of a group, by group name (`[group_limits.NAME]`).
     pub group_limits: std::collections::BTreeMap<String, GroupLimits>,
+    pub compression: CompressionConfig,
 }
 
 /// What members of one group may do, overriding the per-user defaults (`jobs.queued_per_user`,
@@ -112,6 +113,38 @@ impl AccessConfig {
             out.insert(object.trim().to_string(), groups);
         }
         Ok(out)
+    }
+}
+
+/// HTTP response compression (`Content-Encoding`, issue 13): what the service offers and how
+/// hard it works. The defaults favour speed: a download must not become slower because the
+/// client (every Python `requests` user) asks for gzip, and BINARY2 VOTables barely compress
+/// better at higher levels (docs/tap.md, "Compression", has the figures).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CompressionConfig {
+    /// Deflate level of `gzip` answers, 1 (fastest) to 9; 0: gzip is not offered.
+    pub gzip_level: u32,
+    /// zstd level of `zstd` answers (preferred over gzip when both are accepted), 1 to 19;
+    /// 0: zstd is not offered.
+    pub zstd_level: i32,
+    /// Answers smaller than this many bytes are sent uncompressed: below a few packets
+    /// compression saves no time and costs a little.
+    pub min_bytes: u64,
+    /// Write a compressed copy of each finished async result in every coding offered, so that
+    /// compressed downloads are sent as stored rather than compressed again each time (which
+    /// is slower than reading the file): costs disk (`coding::write_copies`).
+    pub store_copies: bool,
+}
+
+impl Default for CompressionConfig {
+    fn default() -> Self {
+        CompressionConfig {
+            gzip_level: 1,
+            zstd_level: 1,
+            min_bytes: 4096,
+            store_copies: true,
+        }
     }
 }
 
@@ -622,6 +655,10 @@ impl Config {
                 }
                 "TAPIR_GROUP_LIMITS" => self.group_limits = GroupLimits::parse_env(name, &v)?,
                 "TAPIR_JOBS_LIST_MAX" => j.list_max = num(name, &v)?,
+                "TAPIR_COMPRESSION_GZIP_LEVEL" => self.compression.gzip_level = num(name, &v)?,
+                "TAPIR_COMPRESSION_ZSTD_LEVEL" => self.compression.zstd_level = num(name, &v)?,
+                "TAPIR_COMPRESSION_MIN_BYTES" => self.compression.min_bytes = num(name, &v)?,
+                "TAPIR_COMPRESSION_STORE_COPIES" => self.compression.store_copies = flag(name, &v)?,
                 "TAPIR_SERVICE_TITLE" => m.title = v,
                 "TAPIR_SERVICE_DESCRIPTION" => m.description = v,
                 "TAPIR_SERVICE_PUBLISHER" => m.publisher = v,
@@ -723,6 +760,14 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "limits.upload_parse_memory_bytes must be at least 1 (no upload could be read)".into(),
             ));
+        }
+        let c = &self.compression;
+        if c.gzip_level > 9 || !(0..=19).contains(&c.zstd_level) {
+            return Err(ConfigError::Invalid(format!(
+                "compression.gzip_level must be 0 to 9 and compression.zstd_level 0 to 19 (0: not offered), \
+                 not {} and {}",
+                c.gzip_level, c.zstd_level
+            )));
         }
         if self.database.sync_pool == 0 || self.database.async_pool == 0 {
             return Err(ConfigError::Invalid(
@@ -846,6 +891,10 @@ pub const ENV_KEYS: &[&str] = &[
     "TAPIR_JOBS_RESULT_STORAGE_PER_USER_BYTES",
     "TAPIR_GROUP_LIMITS",
     "TAPIR_JOBS_LIST_MAX",
+    "TAPIR_COMPRESSION_GZIP_LEVEL",
+    "TAPIR_COMPRESSION_ZSTD_LEVEL",
+    "TAPIR_COMPRESSION_MIN_BYTES",
+    "TAPIR_COMPRESSION_STORE_COPIES",
     "TAPIR_SERVICE_TITLE",
     "TAPIR_SERVICE_DESCRIPTION",
     "TAPIR_SERVICE_PUBLISHER",
@@ -965,6 +1014,36 @@ mod tests {
         c.limits.upload_parse_memory_bytes = 0;
         let e = c.validate().expect_err("no table could be parsed");
         assert!(e.to_string().contains("upload_parse_memory_bytes"), "{e}");
+    }
+
+    #[test]
+    fn compression_settings() {
+        let d = CompressionConfig::default();
+        assert_eq!(
+            (d.gzip_level, d.zstd_level, d.min_bytes, d.store_copies),
+            (1, 1, 4096, true)
+        );
+        let mut c: Config = toml::from_str("[compression]\ngzip_level = 6\n").expect("parses");
+        c.apply_env(|n| match n {
+            "TAPIR_COMPRESSION_ZSTD_LEVEL" => Some("0".into()),
+            "TAPIR_COMPRESSION_MIN_BYTES" => Some("100".into()),
+            "TAPIR_COMPRESSION_STORE_COPIES" => Some("false".into()),
+            _ => None,
+        })
+        .expect("env applies");
+        c.validate().expect("valid");
+        assert_eq!(
+            (
+                c.compression.gzip_level,
+                c.compression.zstd_level,
+                c.compression.min_bytes
+            ),
+            (6, 0, 100)
+        );
+        assert!(!c.compression.store_copies);
+        c.compression.gzip_level = 10;
+        let e = c.validate().expect_err("no such deflate level");
+        assert!(e.to_string().contains("gzip_level"), "{e}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 mod catalog_file;
 mod cli;
+mod coding;
 mod config;
 mod db;
 mod exec;

@@ -903,6 +903,9 @@ pub async fn result(
         }
         (p, _) => return Err(TapError::not_found(format!("job {id} has no result: it is {p}"))),
     };
+    if let Some(response) = stored_copy(&state, &stored, &headers).await {
+        return Ok(response);
+    }
     let path = state.jobs.results_dir.join(&stored.file);
     let mut file = tokio::fs::File::open(&path)
         .await
@@ -959,6 +962,50 @@ pub async fn result(
         }
     }
     Ok(response)
+}
+
+/// The whole result in the coding the client prefers, from the compressed copy written when
+/// the job ended (`coding::write_copies`), when there is one: sent as stored, so that a
+/// compressed download is no slower than an uncompressed one. `None` (the result as stored,
+/// compressed on the fly if accepted) for a byte range, which counts bytes of the stored
+/// result, for identity, and while or where no copy exists.
+async fn stored_copy(
+    state: &Service,
+    stored: &crate::jobs::store::StoredResult,
+    headers: &HeaderMap,
+) -> Option<Response> {
+    if headers.contains_key(header::RANGE) || crate::jobs::stored_encoding(&stored.file).is_some() {
+        return None;
+    }
+    let offer = crate::coding::Offer::from_config(&state.config.compression);
+    let accepted = headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    let coding = crate::coding::accept::choose(accepted, offer)?;
+    let copy = state
+        .jobs
+        .results_dir
+        .join(crate::coding::copy_name(&stored.file, coding));
+    let file = tokio::fs::File::open(&copy).await.ok()?;
+    let len = file.metadata().await.ok()?.len();
+    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    tokio::spawn(async move {
+        super::sync::send_file(file, &tx).await;
+    });
+    let mut response = Response::new(Body::from_stream(ChunkStream(rx)));
+    let h = response.headers_mut();
+    if let Ok(v) = stored.mime.parse() {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    h.insert(
+        header::CONTENT_ENCODING,
+        header::HeaderValue::from_static(coding.token()),
+    );
+    h.insert(header::CONTENT_LENGTH, header::HeaderValue::from(len));
+    h.insert(header::ACCEPT_RANGES, header::HeaderValue::from_static("bytes"));
+    super::compress::add_vary(h);
+    Some(response)
 }
 
 /// What a `Range` header asks of a body of `len` bytes.

@@ -2,11 +2,13 @@
 //!
 //! Paths are normalised before routing (TapPlus and pyvo produce `//sync` and
 //! trailing slashes), every response carries a `Server` header (taplint asks for
-//! it), CORS is open and gzip is used when the client accepts it.
+//! it), CORS is open, and answers are compressed (zstd or gzip) when the client accepts it
+//! (`compress`).
 
 pub(crate) mod auth;
 mod body;
 pub(crate) mod client;
+mod compress;
 pub mod error;
 mod esa;
 mod jobs;
@@ -26,7 +28,6 @@ use axum::http::{header, HeaderValue, Uri};
 use axum::routing::{get, post};
 use axum::Router;
 use tower::Layer;
-use tower_http::compression::CompressionLayer;
 use tower_http::cors::CorsLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -95,6 +96,7 @@ pub fn router(state: Arc<Service>, auth: Arc<auth::AuthState>) -> Router {
         .route("/xml/esatapplus.xsd", get(resources::esatapplus_xsd));
     let base = state.config.server.base_path.clone();
     let cors_origins = state.config.server.cors_origins.clone();
+    let compression = Arc::new(compress::Settings::new(&state.config.compression));
     let app = if base.is_empty() {
         tap
     } else {
@@ -122,7 +124,7 @@ pub fn router(state: Arc<Service>, auth: Arc<auth::AuthState>) -> Router {
     let app = app.merge(logins.with_state(Arc::clone(&auth)));
     let cors = cors(&cors_origins);
     app.layer(axum::middleware::from_fn_with_state(auth, auth::authenticate))
-        .layer(CompressionLayer::new())
+        .layer(axum::middleware::from_fn_with_state(compression, compress::layer))
         .layer(cors)
         .layer(SetResponseHeaderLayer::overriding(
             header::SERVER,

@@ -22,7 +22,7 @@ use crate::upload;
 const CHANNEL_DEPTH: usize = 4;
 
 /// The receiving end as a body stream. Unlike `stream::unfold` it may be polled again after
-/// its end (the gzip layer does that).
+/// its end (a body wrapper may do that).
 pub(crate) struct ChunkStream(pub(crate) mpsc::Receiver<Result<Bytes, std::io::Error>>);
 
 impl futures_util::Stream for ChunkStream {

@@ -86,11 +86,16 @@ impl Jobs {
         }
     }
 
-    /// Remove whatever files a job left (its result under either name, a partial result).
+    /// Remove whatever files a job left (its result under either name, a partial result, the
+    /// result's compressed copies and their partial files).
     pub async fn remove_files(&self, id: &str) {
         remove_quietly(&self.results_dir.join(id)).await;
         remove_quietly(&self.results_dir.join(format!("{id}{GZIP_SUFFIX}"))).await;
         remove_quietly(&part_path(&self.results_dir, id)).await;
+        for coding in [crate::coding::Coding::Zstd, crate::coding::Coding::Gzip] {
+            remove_quietly(&self.results_dir.join(crate::coding::copy_temp_name(id, coding))).await;
+            remove_quietly(&self.results_dir.join(crate::coding::copy_name(id, coding))).await;
+        }
     }
 
     /// A job-store connection, or 503 "the job store is not reachable": the one way every

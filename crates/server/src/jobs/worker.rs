@@ -94,7 +94,11 @@ async fn run_job(state: &Arc<Service>, job: Claimed) {
         Err(e) => Err(crate::db::DbError::Setup(format!("no job store connection: {e}"))),
     };
     match recorded {
-        Ok(true) => {}
+        Ok(true) => {
+            if let Ended::Completed(r) = &ended {
+                store_copies(state, r);
+            }
+        }
         // Aborted or deleted while it ran: the result belongs to no one.
         Ok(false) => jobs.remove_files(&job.id).await,
         Err(e) => {
@@ -103,6 +107,32 @@ async fn run_job(state: &Arc<Service>, job: Claimed) {
             jobs.remove_files(&job.id).await;
         }
     }
+}
+
+/// Compressed copies are written one job at a time: finishing jobs must not take every core
+/// from the queries.
+static COPIES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
+/// The compressed copies of a completed result, in the background after the job is recorded
+/// COMPLETED (`coding::write_copies` says why). Not for results that are small, already
+/// encoded (`votable_gzip`) or of a compact type (Parquet): those are sent as they are.
+fn store_copies(state: &Service, r: &StoredResult) {
+    let c = &state.config.compression;
+    if !c.store_copies
+        || r.bytes < c.min_bytes
+        || super::stored_encoding(&r.file).is_some()
+        || crate::coding::compact(&r.mime)
+    {
+        return;
+    }
+    let (dir, file, c) = (state.jobs.results_dir.clone(), r.file.clone(), c.clone());
+    tokio::spawn(async move {
+        let Ok(_turn) = COPIES.acquire().await else { return };
+        let written = tokio::task::spawn_blocking(move || crate::coding::write_copies(&dir, &file, &c)).await;
+        if let Err(e) = written {
+            tracing::warn!("the compressed copies of a result were not written: {e}");
+        }
+    });
 }
 
 /// The stored files of the job's inline uploads, as the file parts of its parameters.
