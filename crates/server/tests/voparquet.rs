@@ -89,6 +89,28 @@ fn voparquet() {
         let r = sync(&s, q, &[("RESPONSEFORMAT", name)]);
         assert_parquet(&r);
     }
+    // Parquet is compressed already: a client that accepts gzip and zstd (requests, browsers)
+    // gets the file as written, not compressed twice (issue 13).
+    let r = curl(
+        &s,
+        &[
+            "-H",
+            "Accept-Encoding: gzip, deflate, zstd",
+            &format!("{}/sync", s.base),
+            "-d",
+            "LANG=ADQL",
+            "-d",
+            "RESPONSEFORMAT=parquet",
+            "--data-urlencode",
+            "QUERY=SELECT TOP 5000 * FROM bench.objects",
+        ],
+    );
+    assert_parquet(&r);
+    assert!(
+        r.body.len() > 100_000,
+        "large enough to be compressed: {} bytes",
+        r.body.len()
+    );
     // CADC's and Rubin's spelling only; not a silent fallback for others.
     let r = sync(&s, q, &[("RESPONSEFORMAT", "application/x-parquet")]);
     assert_eq!(r.status, 400, "{}", r.text());
