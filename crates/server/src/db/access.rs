@@ -53,8 +53,8 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Create `role` (NOLOGIN) unless it exists, make it a member of `member_of`, and make Tapir's
 /// user a member of it so that `SET LOCAL ROLE` works (PostgreSQL 15 does not do that for the
-/// creator).
-async fn ensure_role(client: &Client, role: &str, member_of: &[String]) -> Result<(), DbError> {
+/// creator). Used for the query role too (`migrate::ensure_query_role`).
+pub(crate) async fn ensure_role(client: &Client, role: &str, member_of: &[String]) -> Result<(), DbError> {
     let quoted = quote_ident(role);
     let exists = client
         .query_opt("SELECT 1 FROM pg_roles WHERE rolname = $1", &[&role])
@@ -68,6 +68,8 @@ async fn ensure_role(client: &Client, role: &str, member_of: &[String]) -> Resul
             if e.code() != Some(&SqlState::DUPLICATE_OBJECT) {
                 return Err(DbError::query(format!("cannot create role {role}"))(e));
             }
+        } else {
+            tracing::info!("created role {role}");
         }
     }
     let mut sql = String::new();

@@ -5,7 +5,6 @@
 //! several Tapir processes starting together apply each file exactly once, and a failing file
 //! leaves the database as it was. Applied versions are recorded in `tapir.migrations`.
 
-use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
 use super::{describe, pgsphere, quote_ident, read, DbError, QUERY_ROLE};
@@ -193,35 +192,7 @@ async fn ensure_pgsphere(client: &Client) -> Result<(), DbError> {
 /// Create [`QUERY_ROLE`] (NOLOGIN) if missing and make Tapir's user a member, so that
 /// `SET LOCAL ROLE` works. PostgreSQL before 16 does not make a role's creator a member.
 pub(crate) async fn ensure_query_role(client: &Client) -> Result<(), DbError> {
-    let exists = client
-        .query_opt("SELECT 1 FROM pg_roles WHERE rolname = $1", &[&QUERY_ROLE])
-        .await?
-        .is_some();
-    if !exists {
-        if let Err(e) = client
-            .batch_execute(&format!("CREATE ROLE {QUERY_ROLE} NOLOGIN"))
-            .await
-        {
-            if e.code() != Some(&SqlState::DUPLICATE_OBJECT) {
-                return Err(DbError::query(format!("cannot create role {QUERY_ROLE}"))(e));
-            }
-        } else {
-            tracing::info!("created role {QUERY_ROLE}");
-        }
-    }
-    let member: bool = client
-        .query_one("SELECT pg_has_role(current_user, $1, 'MEMBER')", &[&QUERY_ROLE])
-        .await?
-        .get(0);
-    if !member {
-        client
-            .batch_execute(&format!("GRANT {QUERY_ROLE} TO CURRENT_USER"))
-            .await
-            .map_err(DbError::query(format!(
-                "cannot make Tapir's user a member of {QUERY_ROLE}"
-            )))?;
-    }
-    Ok(())
+    super::access::ensure_role(client, QUERY_ROLE, &[]).await
 }
 
 /// Give [`QUERY_ROLE`] read access to TAP_SCHEMA and to every schema it lists. Each grant is

@@ -205,6 +205,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 
 async fn serve_with(config: &Config, database: &Database) -> anyhow::Result<()> {
     let pool = database.pool(config.database.sync_pool)?;
+    let access = crate::tap::access::Rules::new(&config.access.restricted);
     let (tap_schema, query_role) = {
         let client = pool.get().await.context("cannot connect to the database")?;
         let tap_schema = db::read_tap_schema(&client).await?;
@@ -219,7 +220,6 @@ async fn serve_with(config: &Config, database: &Database) -> anyhow::Result<()> 
                 db::QUERY_ROLE
             );
         }
-        let access = crate::tap::access::Rules::new(&config.access.restricted);
         if !access.is_empty() && !role_exists {
             anyhow::bail!(
                 "access.restricted needs the query role {} (queries as Tapir's own user could read every table)",
@@ -247,7 +247,7 @@ async fn serve_with(config: &Config, database: &Database) -> anyhow::Result<()> 
         served: RwLock::new(Arc::new(Served::new(tap_schema))),
         udfs: adql::UdfRegistry::standard(),
         query_role,
-        access: crate::tap::access::Rules::new(&config.access.restricted),
+        access,
         combined_roles: Default::default(),
         metrics: Metrics::default(),
         jobs: crate::jobs::Jobs::new(config, database)?,

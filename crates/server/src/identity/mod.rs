@@ -56,15 +56,12 @@ impl From<store::Active> for Caller {
     }
 }
 
-/// The caller a job runs for: its owner with the groups the owner has now (a disabled or
+/// The caller a user's job runs as: the owner with the groups they have now (a disabled or
 /// removed user keeps the name and loses every group).
 pub async fn caller_of_owner(
     client: &tokio_postgres::Client,
-    owner: Option<&str>,
+    name: &str,
 ) -> Result<Caller, crate::db::DbError> {
-    let Some(name) = owner else {
-        return Ok(Caller::Anonymous);
-    };
     Ok(match store::active(client, name).await? {
         Some(active) => Caller::from(active),
         None => Caller::User(Arc::new(Account {

@@ -203,12 +203,16 @@ async fn execute(state: &Arc<Service>, job: &Claimed) -> Ended {
     if let Err(message) = with_stored_files(state, job, &mut params).await {
         return Ended::Error(message);
     }
-    let caller = match jobs.connection().await {
-        Ok(c) => match crate::identity::caller_of_owner(&c, job.owner.as_deref()).await {
-            Ok(caller) => caller,
-            Err(e) => return Ended::Error(format!("cannot look up the job's owner: {e}")),
+    // The owner's groups as they are now (an anonymous job needs no look-up).
+    let caller = match job.owner.as_deref() {
+        None => crate::identity::Caller::Anonymous,
+        Some(owner) => match jobs.connection().await {
+            Ok(c) => match crate::identity::caller_of_owner(&c, owner).await {
+                Ok(caller) => caller,
+                Err(e) => return Ended::Error(format!("cannot look up the job's owner: {e}")),
+            },
+            Err(e) => return Ended::Error(e.message),
         },
-        Err(e) => return Ended::Error(e.message),
     };
     let prepared = match pipeline::prepare(state, &caller, &params, upload::Limits::async_job(state)).await {
         Ok(p) => p,

@@ -99,17 +99,15 @@ impl Service {
             return Ok(Some(base.clone()));
         }
         let role = crate::db::access::role_for(&groups);
-        let made = |roles: &Mutex<HashSet<String>>| match roles.lock() {
-            Ok(g) => g.contains(&role),
-            Err(p) => p.into_inner().contains(&role),
-        };
-        if groups.len() > 1 && !made(&self.combined_roles) {
+        let known =
+            |roles: &Mutex<HashSet<String>>| roles.lock().unwrap_or_else(|p| p.into_inner()).contains(&role);
+        if groups.len() > 1 && !known(&self.combined_roles) {
             let client = self.sync_pool.get().await?;
             crate::db::access::ensure_combined_role(&client, &groups).await?;
-            match self.combined_roles.lock() {
-                Ok(mut g) => g.insert(role.clone()),
-                Err(p) => p.into_inner().insert(role.clone()),
-            };
+            self.combined_roles
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(role.clone());
         }
         Ok(Some(role))
     }

@@ -186,6 +186,12 @@ impl Reply {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
+    /// The job id of a 303 to `{base}/async/{id}` (a job created).
+    pub fn job_id(&self) -> String {
+        assert_eq!(self.status, 303, "job created: {}", self.text());
+        let location = self.header("location").expect("a Location");
+        location.rsplit('/').next().expect("an id").to_string()
+    }
     pub fn header(&self, name: &str) -> Option<String> {
         self.headers.lines().find_map(|l| {
             let (k, v) = l.split_once(':')?;
