@@ -54,8 +54,8 @@ impl Rules {
         &self.rules
     }
 
-    /// The groups that may read `table` (every rule naming it or its schema must be met), or
-    /// `None` when it is public.
+    /// The groups that may read `table`: those listed by every rule naming it or its schema
+    /// (a group must be allowed by each), or `None` when it is public.
     pub fn readers(&self, table: &TableInfo) -> Option<Vec<&str>> {
         let schema = table.schema.as_deref().unwrap_or("public");
         let mut matching = self.rules.iter().filter(|r| {
