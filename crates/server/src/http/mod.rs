@@ -18,6 +18,7 @@ mod per_client;
 mod resources;
 pub(crate) mod sync;
 mod tls;
+pub(crate) mod web;
 
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, RwLock};
@@ -93,7 +94,8 @@ pub fn router(state: Arc<Service>, auth: Arc<auth::AuthState>) -> Router {
         .route("/tables", get(resources::tables).post(resources::tables))
         .route("/tables/{*name}", get(resources::table))
         .route("/examples", get(resources::examples))
-        .route("/xml/esatapplus.xsd", get(resources::esatapplus_xsd));
+        .route("/xml/esatapplus.xsd", get(resources::esatapplus_xsd))
+        .merge(web::routes());
     let base = state.config.server.base_path.clone();
     let cors_origins = state.config.server.cors_origins.clone();
     let compression = Arc::new(compress::Settings::new(&state.config.compression));

@@ -1,0 +1,25 @@
+//! Pages for people (issue 15): server-rendered HTML that works without JavaScript, plus a
+//! little JavaScript and CSS shipped inside the binary (`crates/server/web/`). The pages call
+//! the same endpoints as any TAP client, so they get the same limits, identity and errors.
+//!
+//! Every page is built by [`page::Page`], which gives it a title, a link back to the landing
+//! page, and the security headers (`page::security_headers`: a Content-Security-Policy that
+//! allows scripts and styles from this service only, so nothing inline runs). Text from users or
+//! the catalogue goes through `xmltext` like every other document Tapir writes.
+
+pub(crate) mod assets;
+// The pages that use the frame arrive with issue 15's next commits.
+#[allow(dead_code)]
+pub(crate) mod page;
+
+use std::sync::Arc;
+
+use axum::routing::get;
+use axum::Router;
+
+use crate::tap::Service;
+
+/// The web front's routes, relative to the service's base path.
+pub fn routes() -> Router<Arc<Service>> {
+    Router::new().route("/static/{name}", get(assets::asset))
+}
