@@ -11,6 +11,7 @@ mod db;
 mod exec;
 mod http;
 mod identity;
+mod job_store;
 mod jobs;
 mod netblock;
 mod tap;

@@ -40,3 +40,46 @@ fn lower_layers_do_not_import_http() {
     }
     assert!(checked > 20, "the layers were found ({checked} files)");
 }
+
+/// The sources of a layer: a directory of modules or a single module file.
+fn layer_sources(src: &Path, layer: &str) -> Vec<(String, String)> {
+    let dir = src.join(layer);
+    if dir.is_dir() {
+        return sources(&dir);
+    }
+    let file = src.join(format!("{layer}.rs"));
+    let text = std::fs::read_to_string(&file).expect("readable source");
+    vec![(file.display().to_string(), text)]
+}
+
+/// The import graph below HTTP has no cycle: the query side (`tap`, uploads, execution) and
+/// the job store never reach into the async side (`jobs`: workers, event hub), and the job
+/// store (the bottom: SQL over `tapir.jobs`) imports neither. `jobs` builds on the query
+/// side, so an owner or a quota added to the pipeline is added once for both front doors.
+#[test]
+fn the_query_side_does_not_import_the_async_side() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let rules: &[(&str, &[&str])] = &[
+        ("tap", &["crate::jobs"]),
+        ("upload", &["crate::jobs"]),
+        ("exec", &["crate::jobs"]),
+        ("coding", &["crate::jobs"]),
+        ("job_store", &["crate::jobs", "crate::tap", "crate::upload"]),
+    ];
+    for (layer, forbidden) in rules {
+        let files = layer_sources(&src, layer);
+        assert!(!files.is_empty(), "{layer} found");
+        for (file, text) in files {
+            for (n, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or("");
+                for f in *forbidden {
+                    assert!(
+                        !code.contains(f),
+                        "{file}:{}: {layer} imports {f}: {line}",
+                        n + 1
+                    );
+                }
+            }
+        }
+    }
+}

@@ -17,7 +17,8 @@ use axum::response::{IntoResponse, Response};
 use super::auth::caller_of;
 use super::body::read_form;
 use crate::identity::Caller;
-use crate::jobs::store::{self, Found};
+use crate::job_store::{self as store, Found};
+use crate::jobs::Jobs;
 use crate::tap::Params;
 use crate::tap::Service;
 use crate::tap::TapError;
@@ -27,18 +28,20 @@ use crate::tap::TapError;
 /// parameters are still checked, so a client learns of a mistake from either list.
 pub async fn jobs(
     State(state): State<Arc<Service>>,
+    State(jobs): State<Arc<Jobs>>,
     Path(list): Path<String>,
     req: Request,
 ) -> Result<Response, TapError> {
     let caller = caller_of(&req);
     let params = read_form(req).await?;
-    search(&state, &caller, &list, params).await
+    search(&state, &jobs, &caller, &list, params).await
 }
 
 /// `GET {base}/jobs?list=async`: the same search with the list named by a parameter, the
 /// form seed 002 §2.12 writes as `jobs/list?...` and clients build either way.
 pub async fn jobs_by_parameter(
     State(state): State<Arc<Service>>,
+    State(jobs): State<Arc<Jobs>>,
     req: Request,
 ) -> Result<Response, TapError> {
     let caller = caller_of(&req);
@@ -49,11 +52,17 @@ pub async fn jobs_by_parameter(
             base = state.base_url
         )));
     };
-    search(&state, &caller, list.trim(), params).await
+    search(&state, &jobs, &caller, list.trim(), params).await
 }
 
 /// The job search over the list `list` (`async` or `sync`), among the caller's jobs.
-async fn search(state: &Service, caller: &Caller, list: &str, params: Params) -> Result<Response, TapError> {
+async fn search(
+    state: &Service,
+    jobs: &Jobs,
+    caller: &Caller,
+    list: &str,
+    params: Params,
+) -> Result<Response, TapError> {
     let is_async = match list {
         "async" => true,
         "sync" => false,
@@ -70,7 +79,7 @@ async fn search(state: &Service, caller: &Caller, list: &str, params: Params) ->
     let cap = state.config.jobs.list_max;
     search.limit = Some(search.limit.map_or(cap, |n| n.min(cap)));
     let found = if is_async {
-        let client = state.jobs.connection().await?;
+        let client = jobs.connection().await?;
         store::search(&client, caller.owner(), &search).await?
     } else {
         Vec::new()
@@ -96,7 +105,7 @@ fn write_found(state: &Service, found: &Found, metadata_only: bool, out: &mut St
 /// or `%2C`): deletes each of those jobs that exists, with its result files, and answers 200
 /// (the only status TapPlus's `remove_jobs` accepts) with the count and the ids deleted. Ids
 /// that name no job are ignored, as ESA does, so that removing a list twice is harmless.
-pub async fn delete_jobs(State(state): State<Arc<Service>>, req: Request) -> Result<Response, TapError> {
+pub async fn delete_jobs(State(jobs): State<Arc<Jobs>>, req: Request) -> Result<Response, TapError> {
     let caller = caller_of(&req);
     let params = read_form(req).await?;
     if params.get("JOB_IDS").is_none() {
@@ -112,13 +121,13 @@ pub async fn delete_jobs(State(state): State<Arc<Service>>, req: Request) -> Res
         .filter(|id| uws::looks_like_job_id(id))
         .collect();
     let deleted = {
-        let client = state.jobs.connection().await?;
+        let client = jobs.connection().await?;
         // Only the caller's own: another's id is treated like one that names no job.
         store::delete_many(&client, caller.owner(), &ours).await?
     };
     let mut body = format!("deleted {} of {} jobs\n", deleted.len(), asked.len());
     for id in &deleted {
-        state.jobs.remove_files(id).await;
+        jobs.remove_files(id).await;
         body.push_str(id);
         body.push('\n');
     }

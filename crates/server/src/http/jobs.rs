@@ -20,8 +20,9 @@ use uws::{Action, Phase, UtcTime};
 use super::body::{read_form, read_params};
 use super::sync::ChunkStream;
 use crate::identity::Caller;
+use crate::job_store::{self as store, Job};
 use crate::jobs::hub::Event;
-use crate::jobs::store::{self, Job};
+use crate::jobs::Jobs;
 use crate::tap::limits::UserLimits;
 use crate::tap::Params;
 use crate::tap::Service;
@@ -65,8 +66,8 @@ async fn load(client: &tokio_postgres::Client, id: &str) -> Result<Job, TapError
 }
 
 /// The job, with a connection of its own (for requests that only read it).
-async fn fetch(state: &Service, id: &str) -> Result<Job, TapError> {
-    let client = state.jobs.connection().await?;
+async fn fetch(jobs: &Jobs, id: &str) -> Result<Job, TapError> {
+    let client = jobs.connection().await?;
     load(&client, id).await
 }
 
@@ -89,7 +90,11 @@ async fn params_of(state: &Service, req: Request) -> Result<Params, TapError> {
 /// (`async?PHASE=run&REQUEST=doQuery&...&QUERY=...`): a GET that changes state, accepted
 /// because that page's readers click it, and turned off with `jobs.create_by_get = false`
 /// (docs/tap.md).
-pub async fn list(State(state): State<Arc<Service>>, req: Request) -> Result<Response, TapError> {
+pub async fn list(
+    State(state): State<Arc<Service>>,
+    State(jobs): State<Arc<Jobs>>,
+    req: Request,
+) -> Result<Response, TapError> {
     let caller = super::auth::caller_of(&req);
     let params = params_of(&state, req).await?;
     if params.get("QUERY").is_some() {
@@ -99,11 +104,11 @@ pub async fn list(State(state): State<Arc<Service>>, req: Request) -> Result<Res
                 "this service creates jobs only by POST to /async (jobs.create_by_get = false)",
             ));
         }
-        return create_job(&state, &caller, params).await;
+        return create_job(&state, &jobs, &caller, params).await;
     }
     let filter = uws::JobFilter::from_params(params.pairs().iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .map_err(|e| TapError::bad_request(e.to_string()))?;
-    let client = state.jobs.connection().await?;
+    let client = jobs.connection().await?;
     // However many jobs there are, one answer lists at most jobs.list_max of them (the newest).
     let cap = state.config.jobs.list_max;
     let last = Some(filter.last.map_or(cap, |n| n.min(cap)));
@@ -140,7 +145,7 @@ pub async fn list(State(state): State<Arc<Service>>, req: Request) -> Result<Res
 /// answered exactly like a job that does not exist (404), so its existence is not revealed,
 /// and nothing changes. One statement (the owner by primary key) before the handler runs.
 pub async fn owned(
-    State(state): State<Arc<Service>>,
+    State(jobs): State<Arc<Jobs>>,
     Path(params): Path<Vec<(String, String)>>,
     req: Request,
     next: axum::middleware::Next,
@@ -149,7 +154,7 @@ pub async fn owned(
         return next.run(req).await;
     };
     let caller = super::auth::caller_of(&req);
-    let owner = match state.jobs.connection().await {
+    let owner = match jobs.connection().await {
         Ok(client) => store::owner_of(&client, &id).await,
         Err(e) => return e.into_response(),
     };
@@ -162,15 +167,24 @@ pub async fn owned(
 }
 
 /// `POST /async` (JB-01, JB-02): a PENDING job, or a QUEUED one with PHASE=RUN; 303 to it.
-pub async fn create(State(state): State<Arc<Service>>, req: Request) -> Result<Response, TapError> {
+pub async fn create(
+    State(state): State<Arc<Service>>,
+    State(jobs): State<Arc<Jobs>>,
+    req: Request,
+) -> Result<Response, TapError> {
     let caller = super::auth::caller_of(&req);
     let params = params_of(&state, req).await?;
-    create_job(&state, &caller, params).await
+    create_job(&state, &jobs, &caller, params).await
 }
 
 /// A new job of `caller` (its owner) from the request's parameters (POST, or GET with a
 /// QUERY); 303 to it.
-async fn create_job(state: &Service, caller: &Caller, mut params: Params) -> Result<Response, TapError> {
+async fn create_job(
+    state: &Service,
+    jobs: &Jobs,
+    caller: &Caller,
+    mut params: Params,
+) -> Result<Response, TapError> {
     let phase = match params.take("PHASE") {
         None => Phase::Pending,
         Some(p) => match Action::parse(&p) {
@@ -190,7 +204,7 @@ async fn create_job(state: &Service, caller: &Caller, mut params: Params) -> Res
         None => None,
         Some(d) => Some(parse_instant("DESTRUCTION", &d)?),
     };
-    let policy = state.jobs.policy_for(caller.owner().is_some());
+    let policy = jobs.policy_for(caller.owner().is_some());
     let created = UtcTime::now();
     let id = crate::jobs::new_id();
     let parts = std::mem::take(&mut params.file_parts);
@@ -209,7 +223,7 @@ async fn create_job(state: &Service, caller: &Caller, mut params: Params) -> Res
         params: &pairs,
         owner: caller.owner(),
     };
-    let mut client = state.jobs.connection().await?;
+    let mut client = jobs.connection().await?;
     if phase == Phase::Queued {
         room_in_queue(state, &client, caller).await?;
     }
@@ -400,6 +414,7 @@ fn job_document(state: &Service, job: &Job) -> String {
 /// `GET /async/{id}`, blocking with `WAIT` (WT-01..03).
 pub async fn job(
     State(state): State<Arc<Service>>,
+    State(jobs): State<Arc<Jobs>>,
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response, TapError> {
@@ -424,13 +439,13 @@ pub async fn job(
         }
     };
     // Subscribed before the first read, so a change in between is not missed.
-    let mut events = state.jobs.hub.subscribe();
+    let mut events = jobs.hub.subscribe();
     // The connection goes back to the pool before blocking.
-    let mut job = fetch(&state, &id).await?;
+    let mut job = fetch(&jobs, &id).await?;
     if let Some(secs) = wait {
         let blocks = job.phase.is_active() && only_in.is_none_or(|p| p == job.phase);
         if blocks && secs > 0 {
-            job = wait_for_change(&state, &id, job, &mut events, Duration::from_secs(secs)).await?;
+            job = wait_for_change(&jobs, &id, job, &mut events, Duration::from_secs(secs)).await?;
         }
     }
     Ok(xml(job_document(&state, &job)))
@@ -438,14 +453,14 @@ pub async fn job(
 
 /// Block until the job's phase differs from `job.phase`, the time is up, or the process stops.
 async fn wait_for_change(
-    state: &Service,
+    jobs: &Jobs,
     id: &str,
     job: Job,
     events: &mut broadcast::Receiver<Event>,
     limit: Duration,
 ) -> Result<Job, TapError> {
     let deadline = tokio::time::Instant::now() + limit;
-    let mut shutdown = state.jobs.shutting_down();
+    let mut shutdown = jobs.shutting_down();
     let start_phase = job.phase;
     let mut current = job;
     loop {
@@ -459,7 +474,7 @@ async fn wait_for_change(
             _ = shutdown.changed() => return Ok(current),
         };
         if look {
-            current = fetch(state, id).await?;
+            current = fetch(jobs, id).await?;
             if current.phase != start_phase {
                 return Ok(current);
             }
@@ -474,6 +489,7 @@ async fn wait_for_change(
 /// applied, and the phase last (so `QUERY=...&PHASE=RUN` runs the new query).
 pub async fn job_post(
     State(state): State<Arc<Service>>,
+    State(jobs): State<Arc<Jobs>>,
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response, TapError> {
@@ -482,7 +498,7 @@ pub async fn job_post(
     let mut params = params_of(&state, req).await?;
     if let Some(action) = params.take("ACTION") {
         if action.trim().eq_ignore_ascii_case("DELETE") {
-            return delete_job(&state, &id).await;
+            return delete_job(&state, &jobs, &id).await;
         }
         return Err(TapError::bad_request(format!(
             "unknown ACTION '{action}'; the job resource takes ACTION=DELETE"
@@ -510,15 +526,15 @@ pub async fn job_post(
              or job parameters to the job",
         ));
     }
-    let mut client = state.jobs.connection().await?;
+    let mut client = jobs.connection().await?;
     if has_params {
         apply_params(&state, &caller, &mut client, &id, params).await?;
     }
     if let Some(secs) = duration {
-        apply_duration(&state, &client, &id, secs).await?;
+        apply_duration(&jobs, &client, &id, secs).await?;
     }
     if let Some(at) = destruction {
-        apply_destruction(&state, &client, &id, at).await?;
+        apply_destruction(&jobs, &client, &id, at).await?;
     }
     if let Some(action) = action {
         apply_action(&state, &client, &caller, &id, action).await?;
@@ -559,34 +575,36 @@ fn only_plain_text(headers: &HeaderMap) -> bool {
 /// `DELETE /async/{id}` (LF-05).
 pub async fn job_delete(
     State(state): State<Arc<Service>>,
+    State(jobs): State<Arc<Jobs>>,
     Path(id): Path<String>,
 ) -> Result<Response, TapError> {
-    delete_job(&state, &id).await
+    delete_job(&state, &jobs, &id).await
 }
 
 /// Remove the job and its files; a running query is cancelled by its process (hub).
-async fn delete_job(state: &Service, id: &str) -> Result<Response, TapError> {
+async fn delete_job(state: &Service, jobs: &Jobs, id: &str) -> Result<Response, TapError> {
     if !uws::looks_like_job_id(id) {
         return Err(no_job(id));
     }
-    let client = state.jobs.connection().await?;
+    let client = jobs.connection().await?;
     if !store::delete(&client, id).await? {
         return Err(no_job(id));
     }
-    state.jobs.remove_files(id).await;
+    jobs.remove_files(id).await;
     tracing::info!(job = %id, "job deleted");
     Ok(see_other(format!("{}/async", state.base_url)))
 }
 
 // ----- phase -----------------------------------------------------------------------------
 
-pub async fn phase(State(state): State<Arc<Service>>, Path(id): Path<String>) -> Result<Response, TapError> {
-    Ok(text(fetch(&state, &id).await?.phase.as_str().to_string()))
+pub async fn phase(State(jobs): State<Arc<Jobs>>, Path(id): Path<String>) -> Result<Response, TapError> {
+    Ok(text(fetch(&jobs, &id).await?.phase.as_str().to_string()))
 }
 
 /// `POST /async/{id}/phase` with RUN or ABORT (PH-01, PH-02).
 pub async fn phase_post(
     State(state): State<Arc<Service>>,
+    State(jobs): State<Arc<Jobs>>,
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response, TapError> {
@@ -596,7 +614,7 @@ pub async fn phase_post(
     let value = required(&params, "PHASE", "; it takes RUN or ABORT")?;
     let action = Action::parse(value)
         .ok_or_else(|| TapError::bad_request(format!("PHASE={value} is not RUN or ABORT")))?;
-    let client = state.jobs.connection().await?;
+    let client = jobs.connection().await?;
     apply_action(&state, &client, &caller, &id, action).await?;
     done(&state, &client, &accept, &id).await
 }
@@ -678,11 +696,8 @@ async fn apply_action(
 
 // ----- executionduration, destruction, quote, owner --------------------------------------
 
-pub async fn duration(
-    State(state): State<Arc<Service>>,
-    Path(id): Path<String>,
-) -> Result<Response, TapError> {
-    Ok(text(fetch(&state, &id).await?.execution_duration.to_string()))
+pub async fn duration(State(jobs): State<Arc<Jobs>>, Path(id): Path<String>) -> Result<Response, TapError> {
+    Ok(text(fetch(&jobs, &id).await?.execution_duration.to_string()))
 }
 
 /// The refusal of a change of executionDuration, destruction or parameters, which are allowed
@@ -696,25 +711,26 @@ fn not_pending(job: &Job, what: &str) -> TapError {
 
 pub async fn duration_post(
     State(state): State<Arc<Service>>,
+    State(jobs): State<Arc<Jobs>>,
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response, TapError> {
     let accept = req.headers().clone();
     let params = read_form(req).await?;
     let secs = parse_duration(required(&params, "EXECUTIONDURATION", "")?)?;
-    let client = state.jobs.connection().await?;
-    apply_duration(&state, &client, &id, secs).await?;
+    let client = jobs.connection().await?;
+    apply_duration(&jobs, &client, &id, secs).await?;
     done(&state, &client, &accept, &id).await
 }
 
 /// Set executionDuration, clamped by the policy (0 asks for the longest allowed).
 async fn apply_duration(
-    state: &Service,
+    jobs: &Jobs,
     client: &tokio_postgres::Client,
     id: &str,
     asked: u64,
 ) -> Result<(), TapError> {
-    let secs = state.jobs.policy.grant_duration(Some(asked));
+    let secs = jobs.policy.grant_duration(Some(asked));
     let job = load(client, id).await?;
     if store::set_duration(client, id, secs).await? {
         Ok(())
@@ -724,35 +740,35 @@ async fn apply_duration(
 }
 
 pub async fn destruction(
-    State(state): State<Arc<Service>>,
+    State(jobs): State<Arc<Jobs>>,
     Path(id): Path<String>,
 ) -> Result<Response, TapError> {
-    Ok(text(fetch(&state, &id).await?.destruction.to_iso()))
+    Ok(text(fetch(&jobs, &id).await?.destruction.to_iso()))
 }
 
 pub async fn destruction_post(
     State(state): State<Arc<Service>>,
+    State(jobs): State<Arc<Jobs>>,
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response, TapError> {
     let accept = req.headers().clone();
     let params = read_form(req).await?;
     let asked = parse_instant("DESTRUCTION", required(&params, "DESTRUCTION", "")?)?;
-    let client = state.jobs.connection().await?;
-    apply_destruction(&state, &client, &id, asked).await?;
+    let client = jobs.connection().await?;
+    apply_destruction(&jobs, &client, &id, asked).await?;
     done(&state, &client, &accept, &id).await
 }
 
 /// Set the destruction time, clamped by the policy.
 async fn apply_destruction(
-    state: &Service,
+    jobs: &Jobs,
     client: &tokio_postgres::Client,
     id: &str,
     asked: UtcTime,
 ) -> Result<(), TapError> {
     let job = load(client, id).await?;
-    let at = state
-        .jobs
+    let at = jobs
         .policy_for(job.owner_id.is_some())
         .grant_destruction(job.creation_time, Some(asked));
     if store::set_destruction(client, id, at).await? {
@@ -762,22 +778,23 @@ async fn apply_destruction(
     }
 }
 
-pub async fn quote(State(state): State<Arc<Service>>, Path(id): Path<String>) -> Result<Response, TapError> {
-    let job = fetch(&state, &id).await?;
+pub async fn quote(State(jobs): State<Arc<Jobs>>, Path(id): Path<String>) -> Result<Response, TapError> {
+    let job = fetch(&jobs, &id).await?;
     Ok(text(job.quote.map(UtcTime::to_iso).unwrap_or_default()))
 }
 
-pub async fn owner(State(state): State<Arc<Service>>, Path(id): Path<String>) -> Result<Response, TapError> {
-    Ok(text(fetch(&state, &id).await?.owner_id.unwrap_or_default()))
+pub async fn owner(State(jobs): State<Arc<Jobs>>, Path(id): Path<String>) -> Result<Response, TapError> {
+    Ok(text(fetch(&jobs, &id).await?.owner_id.unwrap_or_default()))
 }
 
 // ----- parameters ------------------------------------------------------------------------
 
 pub async fn parameters(
     State(state): State<Arc<Service>>,
+    State(jobs): State<Arc<Jobs>>,
     Path(id): Path<String>,
 ) -> Result<Response, TapError> {
-    let job = fetch(&state, &id).await?;
+    let job = fetch(&jobs, &id).await?;
     let mut out = String::new();
     with_job_doc(&state, &job, |doc| {
         uws::write_parameters(doc.parameters, &mut out)
@@ -787,10 +804,10 @@ pub async fn parameters(
 
 /// `GET /async/{id}/parameters/{part}`: an uploaded file of the job, as it was sent (UP-06).
 pub async fn parameter_file(
-    State(state): State<Arc<Service>>,
+    State(jobs): State<Arc<Jobs>>,
     Path((id, part)): Path<(String, String)>,
 ) -> Result<Response, TapError> {
-    let client = state.jobs.connection().await?;
+    let client = jobs.connection().await?;
     load(&client, &id).await?;
     match crate::jobs::uploads::one(client, &id, &part).await? {
         Some(data) => Ok((
@@ -808,13 +825,14 @@ pub async fn parameter_file(
 /// replaces the old value.
 pub async fn parameters_post(
     State(state): State<Arc<Service>>,
+    State(jobs): State<Arc<Jobs>>,
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response, TapError> {
     let accept = req.headers().clone();
     let caller = super::auth::caller_of(&req);
     let later = params_of(&state, req).await?;
-    let mut client = state.jobs.connection().await?;
+    let mut client = jobs.connection().await?;
     apply_params(&state, &caller, &mut client, &id, later).await?;
     done(&state, &client, &accept, &id).await
 }
@@ -858,17 +876,18 @@ async fn apply_params(
 
 pub async fn results(
     State(state): State<Arc<Service>>,
+    State(jobs): State<Arc<Jobs>>,
     Path(id): Path<String>,
 ) -> Result<Response, TapError> {
-    let job = fetch(&state, &id).await?;
+    let job = fetch(&jobs, &id).await?;
     let mut out = String::new();
     with_job_doc(&state, &job, |doc| uws::write_results(doc.results, &mut out));
     Ok(xml(out))
 }
 
 /// `GET /async/{id}/error`: the error document of an ERROR or ABORTED job, with 200 (REQ-10).
-pub async fn error(State(state): State<Arc<Service>>, Path(id): Path<String>) -> Result<Response, TapError> {
-    let job = fetch(&state, &id).await?;
+pub async fn error(State(jobs): State<Arc<Jobs>>, Path(id): Path<String>) -> Result<Response, TapError> {
+    let job = fetch(&jobs, &id).await?;
     match job.phase {
         Phase::Error | Phase::Aborted => {
             let message = job
@@ -890,10 +909,11 @@ pub async fn error(State(state): State<Arc<Service>>, Path(id): Path<String>) ->
 /// is, with `Content-Encoding: gzip` (which also keeps the compression layer off it).
 pub async fn result(
     State(state): State<Arc<Service>>,
+    State(jobs): State<Arc<Jobs>>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, TapError> {
-    let job = fetch(&state, &id).await?;
+    let job = fetch(&jobs, &id).await?;
     let stored = match (job.phase, &job.result) {
         (Phase::Completed, Some(r)) => r.clone(),
         (Phase::Error, _) => {
@@ -903,10 +923,10 @@ pub async fn result(
         }
         (p, _) => return Err(TapError::not_found(format!("job {id} has no result: it is {p}"))),
     };
-    if let Some(response) = stored_copy(&state, &stored, &headers).await {
+    if let Some(response) = stored_copy(&state, &jobs, &stored, &headers).await {
         return Ok(response);
     }
-    let path = state.jobs.results_dir.join(&stored.file);
+    let path = jobs.results_dir().join(&stored.file);
     let mut file = tokio::fs::File::open(&path)
         .await
         .map_err(|e| TapError::internal(format!("the result file of job {id} cannot be read: {e}")))?;
@@ -971,7 +991,8 @@ pub async fn result(
 /// result, for identity, and while or where no copy exists.
 async fn stored_copy(
     state: &Service,
-    stored: &crate::jobs::store::StoredResult,
+    jobs: &Jobs,
+    stored: &crate::job_store::StoredResult,
     headers: &HeaderMap,
 ) -> Option<Response> {
     if headers.contains_key(header::RANGE) || crate::jobs::stored_encoding(&stored.file).is_some() {
@@ -983,9 +1004,8 @@ async fn stored_copy(
         .iter()
         .filter_map(|v| v.to_str().ok());
     let coding = crate::coding::accept::choose(accepted, offer)?;
-    let copy = state
-        .jobs
-        .results_dir
+    let copy = jobs
+        .results_dir()
         .join(crate::coding::copy_name(&stored.file, coding));
     let file = tokio::fs::File::open(&copy).await.ok()?;
     let len = file.metadata().await.ok()?.len();

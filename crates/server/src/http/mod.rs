@@ -24,7 +24,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, RwLock};
 
 use anyhow::Context;
-use axum::extract::Request;
+use axum::extract::{FromRef, Request};
 use axum::http::{header, HeaderValue, Uri};
 use axum::routing::{get, post};
 use axum::Router;
@@ -34,13 +34,36 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::config::Config;
 use crate::db::{self, Database};
+use crate::jobs::Jobs;
 use crate::tap::metrics::Metrics;
 use crate::tap::{Served, Service};
 
+/// What the handlers share: the TAP service (queries, catalogue) and the async side (job
+/// store, event hub). Handlers take the part they need (`State<Arc<Service>>`,
+/// `State<Arc<Jobs>>`); the two are built side by side and neither holds the other.
+#[derive(Clone)]
+pub struct AppState {
+    pub service: Arc<Service>,
+    pub jobs: Arc<Jobs>,
+}
+
+impl FromRef<AppState> for Arc<Service> {
+    fn from_ref(s: &AppState) -> Arc<Service> {
+        Arc::clone(&s.service)
+    }
+}
+
+impl FromRef<AppState> for Arc<Jobs> {
+    fn from_ref(s: &AppState) -> Arc<Jobs> {
+        Arc::clone(&s.jobs)
+    }
+}
+
 /// The routes under the base path, behind the authentication layer (`auth`).
-pub fn router(state: Arc<Service>, auth: Arc<auth::AuthState>) -> Router {
+pub fn router(app_state: AppState, auth: Arc<auth::AuthState>) -> Router {
+    let state = Arc::clone(&app_state.service);
     // Every route of one job passes the owner guard first (jobs::owned).
-    let one_job = Router::new()
+    let one_job = Router::<AppState>::new()
         .route(
             "/async/{id}",
             get(jobs::job).post(jobs::job_post).delete(jobs::job_delete),
@@ -65,10 +88,10 @@ pub fn router(state: Arc<Service>, auth: Arc<auth::AuthState>) -> Router {
         .route("/async/{id}/results/result", get(jobs::result))
         .route("/async/{id}/error", get(jobs::error))
         .route_layer(axum::middleware::from_fn_with_state(
-            Arc::clone(&state),
+            app_state.clone(),
             jobs::owned,
         ));
-    let tap = Router::new()
+    let tap = Router::<AppState>::new()
         .route("/", get(resources::landing))
         .route(
             "/sync",
@@ -109,7 +132,7 @@ pub fn router(state: Arc<Service>, auth: Arc<auth::AuthState>) -> Router {
     } else {
         app
     };
-    let app = app.fallback(resources::not_found).with_state(state);
+    let app = app.fallback(resources::not_found).with_state(app_state);
     // TAP+ login and logout, at the base path and at its parent (the Gaia layout).
     let mut sessions = vec![base.clone()];
     if let Some((parent, _)) = base.rsplit_once('/') {
@@ -242,6 +265,7 @@ async fn serve_with(config: &Config, database: &Database) -> anyhow::Result<()> 
     let spool_dir = config.server.data_dir.join("spool");
     std::fs::create_dir_all(&spool_dir).with_context(|| format!("cannot create {}", spool_dir.display()))?;
     tracing::info!(tables = tap_schema.tables.len(), "catalogue read from TAP_SCHEMA");
+    let jobs = Arc::new(crate::jobs::Jobs::new(config, database)?);
     let state = Arc::new(Service {
         config: config.clone(),
         base_url: config.base_url(),
@@ -252,7 +276,7 @@ async fn serve_with(config: &Config, database: &Database) -> anyhow::Result<()> 
         access,
         combined_roles: Default::default(),
         metrics: Metrics::default(),
-        jobs: crate::jobs::Jobs::new(config, database)?,
+        job_store: jobs.store.clone(),
         spool_dir,
         spool_seq: AtomicU64::new(0),
         budgets: crate::upload::Budgets::new(&config.limits),
@@ -280,8 +304,14 @@ async fn serve_with(config: &Config, database: &Database) -> anyhow::Result<()> 
         )),
     };
     spawn_reloader(Arc::clone(&state), tls.clone());
-    crate::jobs::start(&state, database.pg_config()?).await?;
-    let app = tower::util::MapRequestLayer::new(normalize_path).layer(router(Arc::clone(&state), auth));
+    crate::jobs::start(&state, &jobs, database.pg_config()?).await?;
+    let app = tower::util::MapRequestLayer::new(normalize_path).layer(router(
+        AppState {
+            service: Arc::clone(&state),
+            jobs: Arc::clone(&jobs),
+        },
+        auth,
+    ));
     let listener = tokio::net::TcpListener::bind(&config.server.bind)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.bind))?;
@@ -305,11 +335,11 @@ async fn serve_with(config: &Config, database: &Database) -> anyhow::Result<()> 
     );
     // One stop signal for both listeners.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let stopping = Arc::clone(&state);
+    let (stopping, settings) = (Arc::clone(&jobs), config.clone());
     tokio::spawn(async move {
         shutdown_signal().await;
         // Blocked WAITs return and running jobs are cancelled, so in-flight requests end.
-        crate::jobs::stop(&stopping).await;
+        crate::jobs::stop(&stopping, &settings).await;
         let _ = stop_tx.send(true);
     });
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {

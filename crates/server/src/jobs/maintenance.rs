@@ -5,8 +5,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use super::store;
-use crate::tap::Service;
+use super::Jobs;
+use crate::config::JobsConfig;
+use crate::job_store as store;
 
 /// Jobs deleted per statement by the reaper.
 const REAP_BATCH: i64 = 500;
@@ -14,26 +15,27 @@ const REAP_BATCH: i64 = 500;
 /// may belong to a job being created or finished right now).
 const ORPHAN_AGE: Duration = Duration::from_secs(600);
 
-pub fn spawn(state: Arc<Service>) {
-    let s = Arc::clone(&state);
-    tokio::spawn(async move { heartbeats(s).await });
-    tokio::spawn(async move { reaper(state).await });
+/// Upkeep needs the async side and its settings only, never a query.
+pub fn spawn(settings: JobsConfig, jobs: Arc<Jobs>) {
+    let (s, j) = (settings.clone(), Arc::clone(&jobs));
+    tokio::spawn(async move { heartbeats(s, j).await });
+    tokio::spawn(async move { reaper(settings, jobs).await });
 }
 
-async fn heartbeats(state: Arc<Service>) {
-    let j = &state.config.jobs;
+async fn heartbeats(settings: JobsConfig, jobs: Arc<Jobs>) {
+    let j = &settings;
     let period = Duration::from_millis((j.lease_secs * 1000 / 3).max(500));
-    let mut shutdown = state.jobs.shutting_down();
+    let mut shutdown = jobs.shutting_down();
     loop {
         tokio::select! {
             _ = tokio::time::sleep(period) => {}
             _ = shutdown.changed() => return,
         }
-        let Ok(client) = state.jobs.store.get().await else {
+        let Ok(client) = jobs.store.connection().await else {
             tracing::warn!("no job store connection for the heartbeat");
             continue;
         };
-        if let Err(e) = store::heartbeat(&client, &state.jobs.process_id).await {
+        if let Err(e) = store::heartbeat(&client, &jobs.process_id).await {
             tracing::warn!("{e}");
             continue;
         }
@@ -45,28 +47,27 @@ async fn heartbeats(state: Arc<Service>) {
     }
 }
 
-async fn reaper(state: Arc<Service>) {
-    let period = Duration::from_secs(state.config.jobs.reap_interval_secs);
-    let mut shutdown = state.jobs.shutting_down();
+async fn reaper(settings: JobsConfig, jobs: Arc<Jobs>) {
+    let period = Duration::from_secs(settings.reap_interval_secs);
+    let mut shutdown = jobs.shutting_down();
     loop {
         tokio::select! {
             _ = tokio::time::sleep(period) => {}
             _ = shutdown.changed() => return,
         }
-        if let Err(e) = reap_once(&state).await {
+        if let Err(e) = reap_once(&jobs).await {
             tracing::warn!("the reaper failed: {e}");
         }
     }
 }
 
 /// Delete every job past its destruction time, then files that belong to no job.
-async fn reap_once(state: &Service) -> Result<(), crate::db::DbError> {
-    let jobs = &state.jobs;
+async fn reap_once(jobs: &Jobs) -> Result<(), crate::db::DbError> {
     let client = jobs
         .store
-        .get()
+        .connection()
         .await
-        .map_err(|e| crate::db::DbError::Setup(format!("no job store connection: {e}")))?;
+        .map_err(|e| crate::db::DbError::Setup(e.to_string()))?;
     let mut total = 0;
     loop {
         let Some(ids) = store::reap(&client, REAP_BATCH).await? else {
@@ -84,11 +85,11 @@ async fn reap_once(state: &Service) -> Result<(), crate::db::DbError> {
     if total > 0 {
         tracing::info!(jobs = total, "removed jobs past their destruction time");
     }
-    sweep_orphans(state, &client).await
+    sweep_orphans(jobs, &client).await
 }
 
-async fn sweep_orphans(state: &Service, client: &tokio_postgres::Client) -> Result<(), crate::db::DbError> {
-    let dir = &state.jobs.results_dir;
+async fn sweep_orphans(jobs: &Jobs, client: &tokio_postgres::Client) -> Result<(), crate::db::DbError> {
+    let dir = jobs.results_dir();
     let mut entries = match tokio::fs::read_dir(dir).await {
         Ok(e) => e,
         Err(e) => {

@@ -9,7 +9,7 @@
 pub mod hub;
 mod maintenance;
 pub mod quote;
-pub mod store;
+
 pub mod uploads;
 mod worker;
 
@@ -20,19 +20,20 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::db::{Database, DbError};
+use crate::job_store as store;
 use crate::tap::{Service, TapError};
 pub use hub::Hub;
 
 /// The async side of one process.
 pub struct Jobs {
-    /// Job store statements (UWS requests, workers' bookkeeping, maintenance).
-    pub store: deadpool_postgres::Pool,
+    /// Job store statements (UWS requests, workers' bookkeeping, maintenance) and the results
+    /// directory; the query side holds a clone of it (`Service::job_store`).
+    pub store: store::JobStore,
     /// The connections jobs' queries run on: one per worker, apart from /sync's.
     pub query_pool: deadpool_postgres::Pool,
     pub hub: Arc<Hub>,
     /// This process in `tapir.processes` and in the jobs it executes.
     pub process_id: String,
-    pub results_dir: PathBuf,
     /// Durations and retention of anonymous jobs.
     pub policy: uws::Policy,
     /// The same for the jobs of authenticated users, whose retention is
@@ -55,11 +56,13 @@ impl Jobs {
         let process_id = new_id();
         Ok(Jobs {
             // Workers claim and finish through the store too: they get connections of their own.
-            store: database.pool(config.database.async_pool + j.workers)?,
+            store: store::JobStore::new(
+                database.pool(config.database.async_pool + j.workers)?,
+                results_dir,
+            ),
             query_pool: database.pool_named(j.workers, Some(&store::worker_application_name(&process_id)))?,
             hub: Arc::new(Hub::default()),
             process_id,
-            results_dir,
             policy: uws::Policy {
                 duration_default_secs: j.duration_default_secs,
                 duration_max_secs: j.duration_max_secs,
@@ -89,23 +92,26 @@ impl Jobs {
     /// Remove whatever files a job left (its result under either name, a partial result, the
     /// result's compressed copies and their partial files).
     pub async fn remove_files(&self, id: &str) {
-        remove_quietly(&self.results_dir.join(id)).await;
-        remove_quietly(&self.results_dir.join(format!("{id}{GZIP_SUFFIX}"))).await;
-        remove_quietly(&part_path(&self.results_dir, id)).await;
+        let dir = self.results_dir();
+        remove_quietly(&dir.join(id)).await;
+        remove_quietly(&dir.join(format!("{id}{GZIP_SUFFIX}"))).await;
+        remove_quietly(&part_path(dir, id)).await;
         for coding in [crate::coding::Coding::Zstd, crate::coding::Coding::Gzip] {
-            remove_quietly(&self.results_dir.join(crate::coding::copy_temp_name(id, coding))).await;
-            remove_quietly(&self.results_dir.join(crate::coding::copy_name(id, coding))).await;
+            remove_quietly(&dir.join(crate::coding::copy_temp_name(id, coding))).await;
+            remove_quietly(&dir.join(crate::coding::copy_name(id, coding))).await;
         }
+    }
+
+    /// Where finished results are kept.
+    pub fn results_dir(&self) -> &Path {
+        self.store.results_dir()
     }
 
     /// A job-store connection, or 503 "the job store is not reachable": the one way every
     /// request, upload and task gets one, so an outage reads the same everywhere and is never
     /// taken for the user's mistake.
     pub async fn connection(&self) -> Result<deadpool_postgres::Object, TapError> {
-        self.store
-            .get()
-            .await
-            .map_err(|e| TapError::unavailable(format!("the job store is not reachable: {e}")))
+        Ok(self.store.connection().await?)
     }
 
     /// Resolves when the process is shutting down (for requests that block).
@@ -176,14 +182,17 @@ pub fn new_id() -> String {
 }
 
 /// Start the listener, the workers and the maintenance tasks.
-pub async fn start(state: &Arc<Service>, pg: tokio_postgres::Config) -> Result<(), DbError> {
-    let jobs = &state.jobs;
+pub async fn start(
+    state: &Arc<Service>,
+    jobs: &Arc<Jobs>,
+    pg: tokio_postgres::Config,
+) -> Result<(), DbError> {
     {
         let client = jobs
             .store
-            .get()
+            .connection()
             .await
-            .map_err(|e| DbError::Setup(format!("cannot connect to the job store: {e}")))?;
+            .map_err(|e| DbError::Setup(format!("cannot start the job workers: {e}")))?;
         store::heartbeat(&client, &jobs.process_id).await?;
         let n = store::recover(
             &client,
@@ -198,13 +207,13 @@ pub async fn start(state: &Arc<Service>, pg: tokio_postgres::Config) -> Result<(
     hub::spawn_listener(Arc::clone(&jobs.hub), pg);
     let mut handles = Vec::new();
     for n in 0..state.config.jobs.workers {
-        handles.push(tokio::spawn(worker::run(Arc::clone(state), n)));
+        handles.push(tokio::spawn(worker::run(Arc::clone(state), Arc::clone(jobs), n)));
     }
-    maintenance::spawn(Arc::clone(state));
+    maintenance::spawn(state.config.jobs.clone(), Arc::clone(jobs));
     tracing::info!(
         workers = state.config.jobs.workers,
         process = %jobs.process_id,
-        results = %jobs.results_dir.display(),
+        results = %jobs.results_dir().display(),
         "async job workers started"
     );
     *jobs.workers.lock().unwrap_or_else(|p| p.into_inner()) = handles;
@@ -212,22 +221,19 @@ pub async fn start(state: &Arc<Service>, pg: tokio_postgres::Config) -> Result<(
 }
 
 /// Stop taking jobs, cancel the running ones, and record them as ended by the shutdown.
-pub async fn stop(state: &Service) {
-    let jobs = &state.jobs;
+pub async fn stop(jobs: &Jobs, config: &Config) {
     let _ = jobs.shutdown.send(true);
     jobs.hub.stop_all();
     let handles = std::mem::take(&mut *jobs.workers.lock().unwrap_or_else(|p| p.into_inner()));
     for h in handles {
         let _ = h.await;
     }
-    match jobs.store.get().await {
-        Ok(client) => {
-            match store::retire(&client, &jobs.process_id, state.config.jobs.requeue_on_crash).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(jobs = n, "jobs still running at shutdown were ended"),
-                Err(e) => tracing::warn!("cannot record the jobs ended by the shutdown: {e}"),
-            }
-        }
+    match jobs.store.connection().await {
+        Ok(client) => match store::retire(&client, &jobs.process_id, config.jobs.requeue_on_crash).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(jobs = n, "jobs still running at shutdown were ended"),
+            Err(e) => tracing::warn!("cannot record the jobs ended by the shutdown: {e}"),
+        },
         Err(e) => tracing::warn!("cannot reach the job store at shutdown: {e}"),
     }
 }

@@ -45,7 +45,7 @@ async fn plan_estimate(
     let params = Params::from_pairs(params.to_vec());
     let (qr, translation) = crate::tap::pipeline::translate_only(state, caller, &params).ok()?;
     let role = state.role_for(caller).await.ok()?;
-    let client = state.jobs.connection().await.ok()?;
+    let client = state.job_store.connection().await.ok()?;
     // The same guard rails as the query itself: read-only, as the query role, time-limited.
     let mut setup = guarded(
         PLAN_TIMEOUT,

@@ -9,11 +9,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::store::{self, Claimed, Finish, StoredResult};
 use super::uploads;
-use super::{part_path, remove_quietly};
+use super::{part_path, remove_quietly, Jobs};
 use crate::exec::file::{run_to_file, FileOutcome};
 use crate::exec::{Outcome, Progress};
+use crate::job_store::{self as store, Claimed, Finish, StoredResult};
 use crate::tap::pipeline;
 use crate::tap::Params;
 use crate::tap::Service;
@@ -23,8 +23,7 @@ use crate::upload;
 const POLL: Duration = Duration::from_secs(2);
 
 /// Run jobs until the process shuts down.
-pub async fn run(state: Arc<Service>, n: usize) {
-    let jobs = &state.jobs;
+pub async fn run(state: Arc<Service>, jobs: Arc<Jobs>, n: usize) {
     let mut shutdown = jobs.shutting_down();
     let running_limits = crate::tap::limits::RunningLimits::new(&state.config);
     loop {
@@ -35,13 +34,13 @@ pub async fn run(state: Arc<Service>, n: usize) {
         let queued = jobs.hub.queued.notified();
         tokio::pin!(queued);
         queued.as_mut().enable();
-        let claimed = match jobs.store.get().await {
+        let claimed = match jobs.store.connection().await {
             Ok(client) => store::claim(&client, &jobs.process_id, &running_limits).await,
-            Err(e) => Err(crate::db::DbError::Setup(format!("no job store connection: {e}"))),
+            Err(e) => Err(crate::db::DbError::Setup(e.to_string())),
         };
         match claimed {
             Ok(Some(job)) => {
-                run_job(&state, job).await;
+                run_job(&state, &jobs, job).await;
                 continue;
             }
             Ok(None) => {}
@@ -65,11 +64,10 @@ enum Ended {
     Stopped,
 }
 
-async fn run_job(state: &Arc<Service>, job: Claimed) {
-    let jobs = &state.jobs;
+async fn run_job(state: &Arc<Service>, jobs: &Arc<Jobs>, job: Claimed) {
     let started = Instant::now();
     jobs.hub.started(&job.id);
-    let ended = execute(state, &job).await;
+    let ended = execute(state, jobs, &job).await;
     jobs.hub.finished(&job.id);
     let (label, rows, bytes) = match &ended {
         Ended::Completed(r) if r.overflow => ("overflow", r.rows, r.bytes),
@@ -89,14 +87,14 @@ async fn run_job(state: &Arc<Service>, job: Claimed) {
             return;
         }
     };
-    let recorded = match jobs.store.get().await {
+    let recorded = match jobs.store.connection().await {
         Ok(client) => store::finish(&client, &job.id, &jobs.process_id, how).await,
-        Err(e) => Err(crate::db::DbError::Setup(format!("no job store connection: {e}"))),
+        Err(e) => Err(crate::db::DbError::Setup(e.to_string())),
     };
     match recorded {
         Ok(true) => {
             if let Ended::Completed(r) = &ended {
-                store_copies(state, r);
+                store_copies(&state.config.compression, jobs, r);
             }
         }
         // Aborted or deleted while it ran: the result belongs to no one.
@@ -116,8 +114,7 @@ static COPIES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
 /// The compressed copies of a completed result, in the background after the job is recorded
 /// COMPLETED (`coding::write_copies` says why). Not for results that are small, already
 /// encoded (`votable_gzip`) or of a compact type (Parquet): those are sent as they are.
-fn store_copies(state: &Service, r: &StoredResult) {
-    let c = &state.config.compression;
+fn store_copies(c: &crate::config::CompressionConfig, jobs: &Jobs, r: &StoredResult) {
     if !c.store_copies
         || r.bytes < c.min_bytes
         || super::stored_encoding(&r.file).is_some()
@@ -125,7 +122,7 @@ fn store_copies(state: &Service, r: &StoredResult) {
     {
         return;
     }
-    let (dir, file, c) = (state.jobs.results_dir.clone(), r.file.clone(), c.clone());
+    let (dir, file, c) = (jobs.results_dir().to_path_buf(), r.file.clone(), c.clone());
     tokio::spawn(async move {
         let Ok(_turn) = COPIES.acquire().await else { return };
         let written = tokio::task::spawn_blocking(move || crate::coding::write_copies(&dir, &file, &c)).await;
@@ -136,19 +133,19 @@ fn store_copies(state: &Service, r: &StoredResult) {
 }
 
 /// The stored files of the job's inline uploads, as the file parts of its parameters.
-async fn with_stored_files(state: &Service, job: &Claimed, params: &mut Params) -> Result<(), String> {
+async fn with_stored_files(
+    state: &Service,
+    jobs: &Jobs,
+    job: &Claimed,
+    params: &mut Params,
+) -> Result<(), String> {
     let inline = params
         .all("UPLOAD")
         .any(|u| u.to_ascii_lowercase().contains("param:"));
     if !inline {
         return Ok(());
     }
-    let client = state
-        .jobs
-        .store
-        .get()
-        .await
-        .map_err(|e| format!("the job store is not reachable: {e}"))?;
+    let client = jobs.store.connection().await.map_err(|e| e.to_string())?;
     params.file_parts = uploads::all(&client, &job.id, || state.spool_path())
         .await
         .map_err(|e| e.to_string())?;
@@ -170,7 +167,7 @@ const PROGRESS_INTERVAL: Duration = Duration::from_millis(500);
 
 /// Copy the progress of a running job into the store until aborted: one small UPDATE per
 /// interval at most, none while nothing changes.
-fn report_progress(state: Arc<Service>, id: String, progress: Arc<Progress>) -> tokio::task::JoinHandle<()> {
+fn report_progress(jobs: Arc<Jobs>, id: String, progress: Arc<Progress>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(PROGRESS_INTERVAL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -181,7 +178,7 @@ fn report_progress(state: Arc<Service>, id: String, progress: Arc<Progress>) -> 
             if last == Some(now) {
                 continue;
             }
-            let Ok(client) = state.jobs.store.get().await else {
+            let Ok(client) = jobs.store.connection().await else {
                 continue;
             };
             match store::set_progress(&client, &id, now.0, now.1).await {
@@ -193,14 +190,13 @@ fn report_progress(state: Arc<Service>, id: String, progress: Arc<Progress>) -> 
     })
 }
 
-async fn execute(state: &Arc<Service>, job: &Claimed) -> Ended {
-    let jobs = &state.jobs;
+async fn execute(state: &Arc<Service>, jobs: &Arc<Jobs>, job: &Claimed) -> Ended {
     let mut params = Params::from_pairs(job.params.clone());
     // A request that cannot run ends here, before its stored files are read.
     if let Err(e) = crate::tap::query_request(state, &params) {
         return Ended::Error(e.message);
     }
-    if let Err(message) = with_stored_files(state, job, &mut params).await {
+    if let Err(message) = with_stored_files(state, jobs, job, &mut params).await {
         return Ended::Error(message);
     }
     // The owner's groups as they are now (an anonymous job needs no look-up).
@@ -229,12 +225,12 @@ async fn execute(state: &Arc<Service>, job: &Claimed) -> Ended {
     if let Err(message) = prepared.load_uploads(state, &client).await {
         return failed(jobs.hub.stopped(&job.id), message);
     }
-    let part = part_path(&jobs.results_dir, &job.id);
+    let part = part_path(jobs.results_dir(), &job.id);
     let progress = Arc::new(Progress::default());
     let timeout = Duration::from_secs(job.execution_duration.max(1));
     let run = prepared.run(state, timeout, Some(&progress));
     let mut writer = qr.format.writer();
-    let reporter = report_progress(Arc::clone(state), job.id.clone(), Arc::clone(&progress));
+    let reporter = report_progress(Arc::clone(jobs), job.id.clone(), Arc::clone(&progress));
     let ran = run_to_file(&client, &run, writer.as_mut(), &part, true).await;
     reporter.abort();
     prepared.unload_uploads(&client).await;
@@ -265,7 +261,7 @@ async fn execute(state: &Arc<Service>, job: &Claimed) -> Ended {
                 return Ended::Stopped;
             }
             let file = super::result_file(&job.id, qr.format.format);
-            if let Err(e) = tokio::fs::rename(&part, jobs.results_dir.join(&file)).await {
+            if let Err(e) = tokio::fs::rename(&part, jobs.results_dir().join(&file)).await {
                 remove_quietly(&part).await;
                 return Ended::Error(format!("cannot store the result: {e}"));
             }

@@ -128,6 +128,13 @@ impl From<DbError> for TapError {
     }
 }
 
+/// The job store is down: a 503 with the reason, like any outage.
+impl From<crate::job_store::Unreachable> for TapError {
+    fn from(e: crate::job_store::Unreachable) -> Self {
+        TapError::unavailable(e.to_string())
+    }
+}
+
 /// No pooled connection: the database is down or every connection is taken for too long.
 impl From<deadpool_postgres::PoolError> for TapError {
     fn from(e: deadpool_postgres::PoolError) -> Self {

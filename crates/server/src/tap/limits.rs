@@ -4,6 +4,7 @@
 
 use crate::config::{Config, GroupLimits};
 use crate::identity::Caller;
+pub use crate::job_store::RunningLimits;
 
 /// One user's limits; `None` is no limit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,14 +75,8 @@ impl UserLimits {
     }
 }
 
-/// The running allowance the workers' claim applies per owner: the default, and per group the
-/// group's (`i64::MAX` for no limit), so a user's current groups decide in the database.
-pub struct RunningLimits {
-    pub default: i64,
-    pub groups: Vec<String>,
-    pub limits: Vec<i64>,
-}
-
+/// The claim's allowance (defined with the claim in `job_store`), decided from the
+/// configuration here with the other limits.
 impl RunningLimits {
     pub fn new(config: &Config) -> RunningLimits {
         let as_i64 = |v: u32| if v == 0 { i64::MAX } else { i64::from(v) };

@@ -60,8 +60,9 @@ pub struct Service {
     /// Roles for callers in several restricted groups made so far (`db::access`).
     pub(crate) combined_roles: Mutex<HashSet<String>>,
     pub metrics: super::metrics::Metrics,
-    /// The async side: job store, workers, event hub.
-    pub jobs: crate::jobs::Jobs,
+    /// The job store, for JOB_UPLOAD's reading of earlier results. The async side (workers,
+    /// event hub) is `jobs::Jobs`, which builds on this service, never the other way round.
+    pub job_store: crate::job_store::JobStore,
     pub(crate) spool_dir: PathBuf,
     pub(crate) spool_seq: AtomicU64,
     /// What all requests together may hold of uploads (bodies in flight, tables parsed).

@@ -425,11 +425,11 @@ fn job_upload_refs(adql: &str) -> Vec<String> {
 /// CSV). Another's job is answered like a job that does not exist.
 async fn result_of(state: &Service, caller: &Caller, id: &str) -> Result<Bytes, UploadError> {
     let client = state
-        .jobs
+        .job_store
         .connection()
         .await
-        .map_err(|e| UploadError::unavailable(e.message))?;
-    let job = crate::jobs::store::get(&client, id)
+        .map_err(|e| UploadError::unavailable(e.to_string()))?;
+    let job = crate::job_store::get(&client, id)
         .await
         .map_err(|e| UploadError::unavailable(format!("the job store cannot be read: {e}")))?
         .filter(|job| job.owner_id.as_deref() == caller.owner())
@@ -450,7 +450,7 @@ async fn result_of(state: &Service, caller: &Caller, id: &str) -> Result<Bytes, 
             result.mime
         )));
     }
-    let path = state.jobs.results_dir.join(&result.file);
+    let path = state.job_store.results_dir().join(&result.file);
     tokio::fs::read(&path)
         .await
         .map(Bytes::from)

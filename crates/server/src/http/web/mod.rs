@@ -12,14 +12,12 @@ pub(crate) mod assets;
 #[allow(dead_code)]
 pub(crate) mod page;
 
-use std::sync::Arc;
-
 use axum::routing::get;
 use axum::Router;
 
-use crate::tap::Service;
+use super::AppState;
 
 /// The web front's routes, relative to the service's base path.
-pub fn routes() -> Router<Arc<Service>> {
+pub fn routes() -> Router<AppState> {
     Router::new().route("/static/{name}", get(assets::asset))
 }

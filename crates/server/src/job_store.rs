@@ -4,12 +4,51 @@
 //! processes race the loser changes nothing and says so, and the legal transitions stay those
 //! the `uws` crate allows. Times are `timestamptz`, read as `SystemTime`.
 
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use tokio_postgres::{Client, Row};
 use uws::{Phase, UtcTime};
 
 use crate::db::DbError;
+
+/// The job store as the query side reads it: JOB_UPLOAD opens earlier results through it. The
+/// same pool and directory as the async side's (`jobs::Jobs`), so `tap/` needs nothing of `jobs/`.
+#[derive(Clone)]
+pub struct JobStore {
+    pool: deadpool_postgres::Pool,
+    results_dir: PathBuf,
+}
+
+/// No job-store connection: an outage, never the user's mistake (a 503 in `tap::TapError`).
+#[derive(Debug, thiserror::Error)]
+#[error("the job store is not reachable: {0}")]
+pub struct Unreachable(String);
+
+impl JobStore {
+    pub fn new(pool: deadpool_postgres::Pool, results_dir: PathBuf) -> JobStore {
+        JobStore { pool, results_dir }
+    }
+
+    /// A connection: the one way every request, upload and task gets one, so an outage reads
+    /// the same everywhere.
+    pub async fn connection(&self) -> Result<deadpool_postgres::Object, Unreachable> {
+        self.pool.get().await.map_err(|e| Unreachable(e.to_string()))
+    }
+
+    /// Where finished results (and their compressed copies) are kept.
+    pub fn results_dir(&self) -> &Path {
+        &self.results_dir
+    }
+}
+
+/// The running allowance the workers' claim applies per owner: the default, and per group the
+/// group's (`i64::MAX` for no limit), so a user's current groups decide in the database.
+pub struct RunningLimits {
+    pub default: i64,
+    pub groups: Vec<String>,
+    pub limits: Vec<i64>,
+}
 
 /// The columns [`Job::from_row`] reads, in its order.
 const JOB_COLUMNS: &str = "job_id, run_id, owner_id, phase, creation_time, start_time, end_time, \
@@ -400,7 +439,7 @@ pub(crate) mod server_change {
 pub async fn claim(
     client: &Client,
     process: &str,
-    limits: &crate::tap::limits::RunningLimits,
+    limits: &RunningLimits,
 ) -> Result<Option<Claimed>, DbError> {
     let (from, to) = server_change::CLAIM;
     let sql = format!(
