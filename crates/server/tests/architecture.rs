@@ -73,11 +73,7 @@ fn the_query_side_does_not_import_the_async_side() {
             for (n, line) in text.lines().enumerate() {
                 let code = line.split("//").next().unwrap_or("");
                 for f in *forbidden {
-                    assert!(
-                        !code.contains(f),
-                        "{file}:{}: {layer} imports {f}: {line}",
-                        n + 1
-                    );
+                    assert!(!code.contains(f), "{file}:{}: {layer} imports {f}: {line}", n + 1);
                 }
             }
         }

@@ -1,7 +1,7 @@
 //! Per-column layout worked out once in `begin`, and the check that turns a [`Value`] into a
 //! [`Cell`] the encoders can write without further questions.
 
-use crate::{Datatype, Error, Field, Value};
+use crate::{Datatype, Ending, Error, Field, Value};
 
 /// How many elements a cell holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +61,48 @@ pub(crate) fn append_row(
 ) -> Result<(), Error> {
     let mark = out.len();
     write(out).inspect_err(|_| out.truncate(mark))
+}
+
+/// What a text writer (CSV, TSV, ECSV, JSON, HTML, text) brings to the row loop it shares
+/// with the others ([`text_row`], [`text_end`]): its place in the sequence, its width, how it
+/// encodes one row and how it ends. The loop does the rest, the same way for all of them.
+pub(crate) trait TextRows {
+    /// The writer's state and its count of rows written.
+    fn counter(&mut self) -> (&mut State, &mut u64);
+
+    /// How many values a row has (the columns from `begin`).
+    fn width(&self) -> usize;
+
+    /// Append one row; the loop takes the bytes back if this fails.
+    fn encode(&mut self, out: &mut Vec<u8>, values: &[Value<'_>]) -> Result<(), Error>;
+
+    /// Append what follows the last row (overflow and error marks where the format has them).
+    fn finish(&mut self, _out: &mut Vec<u8>, _ending: Ending<'_>) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// The row step of every text writer: after `begin` and before `end`, as wide as the header,
+/// appended whole or not at all, counted.
+pub(crate) fn text_row<W: TextRows>(w: &mut W, out: &mut Vec<u8>, values: &[Value<'_>]) -> Result<(), Error> {
+    w.counter().0.expect_open()?;
+    if w.width() != values.len() {
+        return Err(Error::RowLength {
+            expected: w.width(),
+            got: values.len(),
+        });
+    }
+    append_row(out, |out| w.encode(out, values))?;
+    *w.counter().1 += 1;
+    Ok(())
+}
+
+/// The end step of every text writer: once, after `begin`, then no more rows.
+pub(crate) fn text_end<W: TextRows>(w: &mut W, out: &mut Vec<u8>, ending: Ending<'_>) -> Result<(), Error> {
+    w.counter().0.expect_open()?;
+    w.finish(out, ending)?;
+    *w.counter().0 = State::Done;
+    Ok(())
 }
 
 /// A field as the encoders see it.

@@ -1,6 +1,6 @@
 //! CSV (RFC 4180) and TSV (IANA `text/tab-separated-values`).
 
-use crate::column::{append_row, check_row_length, Cell, Column, State};
+use crate::column::{text_end, text_row, Cell, Column, State, TextRows};
 use crate::textfmt::push_plain;
 use crate::{Ending, Error, Format, ResultWriter, TableMeta, Value};
 
@@ -34,21 +34,6 @@ impl CsvWriter {
             state: State::Fresh,
             rows: 0,
         }
-    }
-
-    fn write_row(&self, out: &mut Vec<u8>, values: &[Value<'_>]) -> Result<(), Error> {
-        for (i, (col, value)) in self.columns.iter().zip(values).enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            match col.cell(i, value)? {
-                Cell::Null => {}
-                Cell::Text(s) => push_csv_text(out, s),
-                cell => push_plain(out, col, &cell),
-            }
-        }
-        out.extend_from_slice(b"\r\n");
-        Ok(())
     }
 }
 
@@ -98,17 +83,11 @@ impl ResultWriter for CsvWriter {
     }
 
     fn row(&mut self, out: &mut Vec<u8>, values: &[Value<'_>]) -> Result<(), Error> {
-        self.state.expect_open()?;
-        check_row_length(&self.columns, values)?;
-        append_row(out, |out| self.write_row(out, values))?;
-        self.rows += 1;
-        Ok(())
+        text_row(self, out, values)
     }
 
-    fn end(&mut self, _out: &mut Vec<u8>, _ending: Ending<'_>) -> Result<(), Error> {
-        self.state.expect_open()?;
-        self.state = State::Done;
-        Ok(())
+    fn end(&mut self, out: &mut Vec<u8>, ending: Ending<'_>) -> Result<(), Error> {
+        text_end(self, out, ending)
     }
 
     fn rows(&self) -> u64 {
@@ -117,6 +96,31 @@ impl ResultWriter for CsvWriter {
 
     fn reports_errors(&self) -> bool {
         false
+    }
+}
+
+impl TextRows for CsvWriter {
+    fn counter(&mut self) -> (&mut State, &mut u64) {
+        (&mut self.state, &mut self.rows)
+    }
+
+    fn width(&self) -> usize {
+        self.columns.len()
+    }
+
+    fn encode(&mut self, out: &mut Vec<u8>, values: &[Value<'_>]) -> Result<(), Error> {
+        for (i, (col, value)) in self.columns.iter().zip(values).enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            match col.cell(i, value)? {
+                Cell::Null => {}
+                Cell::Text(s) => push_csv_text(out, s),
+                cell => push_plain(out, col, &cell),
+            }
+        }
+        out.extend_from_slice(b"\r\n");
+        Ok(())
     }
 }
 
@@ -141,21 +145,6 @@ impl TsvWriter {
             state: State::Fresh,
             rows: 0,
         }
-    }
-
-    fn write_row(&self, out: &mut Vec<u8>, values: &[Value<'_>]) -> Result<(), Error> {
-        for (i, (col, value)) in self.columns.iter().zip(values).enumerate() {
-            if i > 0 {
-                out.push(b'\t');
-            }
-            match col.cell(i, value)? {
-                Cell::Null => {}
-                Cell::Text(s) => push_backslashed(out, s),
-                cell => push_plain(out, col, &cell),
-            }
-        }
-        out.push(b'\n');
-        Ok(())
     }
 }
 
@@ -202,17 +191,11 @@ impl ResultWriter for TsvWriter {
     }
 
     fn row(&mut self, out: &mut Vec<u8>, values: &[Value<'_>]) -> Result<(), Error> {
-        self.state.expect_open()?;
-        check_row_length(&self.columns, values)?;
-        append_row(out, |out| self.write_row(out, values))?;
-        self.rows += 1;
-        Ok(())
+        text_row(self, out, values)
     }
 
-    fn end(&mut self, _out: &mut Vec<u8>, _ending: Ending<'_>) -> Result<(), Error> {
-        self.state.expect_open()?;
-        self.state = State::Done;
-        Ok(())
+    fn end(&mut self, out: &mut Vec<u8>, ending: Ending<'_>) -> Result<(), Error> {
+        text_end(self, out, ending)
     }
 
     fn rows(&self) -> u64 {
@@ -221,5 +204,30 @@ impl ResultWriter for TsvWriter {
 
     fn reports_errors(&self) -> bool {
         false
+    }
+}
+
+impl TextRows for TsvWriter {
+    fn counter(&mut self) -> (&mut State, &mut u64) {
+        (&mut self.state, &mut self.rows)
+    }
+
+    fn width(&self) -> usize {
+        self.columns.len()
+    }
+
+    fn encode(&mut self, out: &mut Vec<u8>, values: &[Value<'_>]) -> Result<(), Error> {
+        for (i, (col, value)) in self.columns.iter().zip(values).enumerate() {
+            if i > 0 {
+                out.push(b'\t');
+            }
+            match col.cell(i, value)? {
+                Cell::Null => {}
+                Cell::Text(s) => push_backslashed(out, s),
+                cell => push_plain(out, col, &cell),
+            }
+        }
+        out.push(b'\n');
+        Ok(())
     }
 }

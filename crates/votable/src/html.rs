@@ -1,6 +1,6 @@
 //! A minimal HTML5 page holding the result table.
 
-use crate::column::{append_row, check_row_length, Cell, Column, State};
+use crate::column::{text_end, text_row, Cell, Column, State, TextRows};
 use crate::textfmt::{push_plain, push_u64, push_xml};
 use crate::{Ending, Error, Format, ResultWriter, TableMeta, Value};
 
@@ -25,21 +25,6 @@ impl HtmlWriter {
             state: State::Fresh,
             rows: 0,
         }
-    }
-
-    fn write_row(&self, out: &mut Vec<u8>, values: &[Value<'_>]) -> Result<(), Error> {
-        out.extend_from_slice(b"<tr>");
-        for (i, (col, value)) in self.columns.iter().zip(values).enumerate() {
-            out.extend_from_slice(b"<td>");
-            match col.cell(i, value)? {
-                Cell::Null => {}
-                Cell::Text(s) => push_xml(out, s, false),
-                cell => push_plain(out, col, &cell),
-            }
-            out.extend_from_slice(b"</td>");
-        }
-        out.extend_from_slice(b"</tr>\n");
-        Ok(())
     }
 }
 
@@ -97,15 +82,43 @@ impl ResultWriter for HtmlWriter {
     }
 
     fn row(&mut self, out: &mut Vec<u8>, values: &[Value<'_>]) -> Result<(), Error> {
-        self.state.expect_open()?;
-        check_row_length(&self.columns, values)?;
-        append_row(out, |out| self.write_row(out, values))?;
-        self.rows += 1;
-        Ok(())
+        text_row(self, out, values)
     }
 
     fn end(&mut self, out: &mut Vec<u8>, ending: Ending<'_>) -> Result<(), Error> {
-        self.state.expect_open()?;
+        text_end(self, out, ending)
+    }
+
+    fn rows(&self) -> u64 {
+        self.rows
+    }
+}
+
+impl TextRows for HtmlWriter {
+    fn counter(&mut self) -> (&mut State, &mut u64) {
+        (&mut self.state, &mut self.rows)
+    }
+
+    fn width(&self) -> usize {
+        self.columns.len()
+    }
+
+    fn encode(&mut self, out: &mut Vec<u8>, values: &[Value<'_>]) -> Result<(), Error> {
+        out.extend_from_slice(b"<tr>");
+        for (i, (col, value)) in self.columns.iter().zip(values).enumerate() {
+            out.extend_from_slice(b"<td>");
+            match col.cell(i, value)? {
+                Cell::Null => {}
+                Cell::Text(s) => push_xml(out, s, false),
+                cell => push_plain(out, col, &cell),
+            }
+            out.extend_from_slice(b"</td>");
+        }
+        out.extend_from_slice(b"</tr>\n");
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut Vec<u8>, ending: Ending<'_>) -> Result<(), Error> {
         out.extend_from_slice(b"</tbody>\n</table>\n");
         match ending {
             Ending::Complete => {}
@@ -121,11 +134,6 @@ impl ResultWriter for HtmlWriter {
             }
         }
         out.extend_from_slice(b"</body>\n</html>\n");
-        self.state = State::Done;
         Ok(())
-    }
-
-    fn rows(&self) -> u64 {
-        self.rows
     }
 }

@@ -1,6 +1,6 @@
 //! The ESA TAP+ JSON shape, as read by astroquery's TapPlus.
 
-use crate::column::{append_row, check_row_length, Cell, Column, Element, State};
+use crate::column::{text_end, text_row, Cell, Column, Element, State, TextRows};
 use crate::textfmt::{push_f32, push_f64, push_int, push_json_string, push_timestamp};
 use crate::{Datatype, Ending, Error, Format, ResultWriter, TableMeta, Value};
 
@@ -39,58 +39,6 @@ impl JsonWriter {
             state: State::Fresh,
             rows: 0,
         }
-    }
-
-    fn write_row(&self, out: &mut Vec<u8>, values: &[Value<'_>]) -> Result<(), Error> {
-        out.extend_from_slice(if self.rows == 0 { b"\n[" } else { b",\n[" });
-        for (i, (col, value)) in self.columns.iter().zip(values).enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            match col.cell(i, value)? {
-                Cell::Null => out.extend_from_slice(b"null"),
-                Cell::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
-                Cell::Int(v) => push_int(out, v),
-                Cell::Real(v) => push_json_number(out, col.datatype, v),
-                Cell::Text(s) => push_json_string(out, s),
-                Cell::Time(t) => {
-                    out.push(b'"');
-                    push_timestamp(out, t);
-                    out.push(b'"');
-                }
-                Cell::Reals(xs) => {
-                    out.push(b'[');
-                    for (j, &x) in xs.iter().enumerate() {
-                        if j > 0 {
-                            out.push(b',');
-                        }
-                        push_json_number(out, col.datatype, x);
-                    }
-                    out.push(b']');
-                }
-                Cell::Bytes(bs) => {
-                    out.push(b'[');
-                    for (j, &b) in bs.iter().enumerate() {
-                        if j > 0 {
-                            out.push(b',');
-                        }
-                        push_int(out, b.into());
-                    }
-                    out.push(b']');
-                }
-                Cell::Array(a) => {
-                    out.push(b'[');
-                    a.push_each(out, b',', |out, e| match e {
-                        Element::Int(v) => push_int(out, v),
-                        Element::Float(x) => push_json_number(out, Datatype::Float, x.into()),
-                        Element::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
-                    });
-                    out.push(b']');
-                }
-            }
-        }
-        out.push(b']');
-        Ok(())
     }
 }
 
@@ -145,15 +93,80 @@ impl ResultWriter for JsonWriter {
     }
 
     fn row(&mut self, out: &mut Vec<u8>, values: &[Value<'_>]) -> Result<(), Error> {
-        self.state.expect_open()?;
-        check_row_length(&self.columns, values)?;
-        append_row(out, |out| self.write_row(out, values))?;
-        self.rows += 1;
-        Ok(())
+        text_row(self, out, values)
     }
 
     fn end(&mut self, out: &mut Vec<u8>, ending: Ending<'_>) -> Result<(), Error> {
-        self.state.expect_open()?;
+        text_end(self, out, ending)
+    }
+
+    fn rows(&self) -> u64 {
+        self.rows
+    }
+}
+
+impl TextRows for JsonWriter {
+    fn counter(&mut self) -> (&mut State, &mut u64) {
+        (&mut self.state, &mut self.rows)
+    }
+
+    fn width(&self) -> usize {
+        self.columns.len()
+    }
+
+    fn encode(&mut self, out: &mut Vec<u8>, values: &[Value<'_>]) -> Result<(), Error> {
+        out.extend_from_slice(if self.rows == 0 { b"\n[" } else { b",\n[" });
+        for (i, (col, value)) in self.columns.iter().zip(values).enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            match col.cell(i, value)? {
+                Cell::Null => out.extend_from_slice(b"null"),
+                Cell::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
+                Cell::Int(v) => push_int(out, v),
+                Cell::Real(v) => push_json_number(out, col.datatype, v),
+                Cell::Text(s) => push_json_string(out, s),
+                Cell::Time(t) => {
+                    out.push(b'"');
+                    push_timestamp(out, t);
+                    out.push(b'"');
+                }
+                Cell::Reals(xs) => {
+                    out.push(b'[');
+                    for (j, &x) in xs.iter().enumerate() {
+                        if j > 0 {
+                            out.push(b',');
+                        }
+                        push_json_number(out, col.datatype, x);
+                    }
+                    out.push(b']');
+                }
+                Cell::Bytes(bs) => {
+                    out.push(b'[');
+                    for (j, &b) in bs.iter().enumerate() {
+                        if j > 0 {
+                            out.push(b',');
+                        }
+                        push_int(out, b.into());
+                    }
+                    out.push(b']');
+                }
+                Cell::Array(a) => {
+                    out.push(b'[');
+                    a.push_each(out, b',', |out, e| match e {
+                        Element::Int(v) => push_int(out, v),
+                        Element::Float(x) => push_json_number(out, Datatype::Float, x.into()),
+                        Element::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
+                    });
+                    out.push(b']');
+                }
+            }
+        }
+        out.push(b']');
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut Vec<u8>, ending: Ending<'_>) -> Result<(), Error> {
         out.extend_from_slice(b"\n]");
         match ending {
             Ending::Complete => {}
@@ -164,11 +177,6 @@ impl ResultWriter for JsonWriter {
             }
         }
         out.extend_from_slice(b"}\n");
-        self.state = State::Done;
         Ok(())
-    }
-
-    fn rows(&self) -> u64 {
-        self.rows
     }
 }

@@ -1,6 +1,6 @@
 //! Human-readable aligned text.
 
-use crate::column::{append_row, check_row_length, Cell, Column, Shape, State};
+use crate::column::{text_end, text_row, Cell, Column, Shape, State, TextRows};
 use crate::csv::push_backslashed;
 use crate::textfmt::{push_plain, push_u64};
 use crate::{Datatype, Ending, Error, Field, Format, ResultWriter, TableMeta, Value};
@@ -50,30 +50,6 @@ impl TextWriter {
             rows: 0,
             scratch: Vec::new(),
         }
-    }
-
-    fn write_row(&mut self, out: &mut Vec<u8>, values: &[Value<'_>]) -> Result<(), Error> {
-        let last = self.columns.len() - 1;
-        for (i, (col, value)) in self.columns.iter().zip(values).enumerate() {
-            self.scratch.clear();
-            match col.cell(i, value)? {
-                Cell::Null => {}
-                Cell::Text(s) => push_backslashed(&mut self.scratch, s),
-                cell => push_plain(&mut self.scratch, col, &cell),
-            }
-            if i > 0 {
-                out.extend_from_slice(b" | ");
-            }
-            push_aligned(
-                out,
-                &self.scratch,
-                self.widths[i],
-                col.is_numeric_scalar(),
-                i == last,
-            );
-        }
-        out.push(b'\n');
-        Ok(())
     }
 }
 
@@ -172,15 +148,52 @@ impl ResultWriter for TextWriter {
     }
 
     fn row(&mut self, out: &mut Vec<u8>, values: &[Value<'_>]) -> Result<(), Error> {
-        self.state.expect_open()?;
-        check_row_length(&self.columns, values)?;
-        append_row(out, |out| self.write_row(out, values))?;
-        self.rows += 1;
-        Ok(())
+        text_row(self, out, values)
     }
 
     fn end(&mut self, out: &mut Vec<u8>, ending: Ending<'_>) -> Result<(), Error> {
-        self.state.expect_open()?;
+        text_end(self, out, ending)
+    }
+
+    fn rows(&self) -> u64 {
+        self.rows
+    }
+}
+
+impl TextRows for TextWriter {
+    fn counter(&mut self) -> (&mut State, &mut u64) {
+        (&mut self.state, &mut self.rows)
+    }
+
+    fn width(&self) -> usize {
+        self.columns.len()
+    }
+
+    fn encode(&mut self, out: &mut Vec<u8>, values: &[Value<'_>]) -> Result<(), Error> {
+        let last = self.columns.len() - 1;
+        for (i, (col, value)) in self.columns.iter().zip(values).enumerate() {
+            self.scratch.clear();
+            match col.cell(i, value)? {
+                Cell::Null => {}
+                Cell::Text(s) => push_backslashed(&mut self.scratch, s),
+                cell => push_plain(&mut self.scratch, col, &cell),
+            }
+            if i > 0 {
+                out.extend_from_slice(b" | ");
+            }
+            push_aligned(
+                out,
+                &self.scratch,
+                self.widths[i],
+                col.is_numeric_scalar(),
+                i == last,
+            );
+        }
+        out.push(b'\n');
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut Vec<u8>, ending: Ending<'_>) -> Result<(), Error> {
         out.push(b'(');
         push_u64(out, self.rows);
         out.extend_from_slice(if self.rows == 1 { b" row" } else { b" rows" });
@@ -195,11 +208,6 @@ impl ResultWriter for TextWriter {
                 out.push(b'\n');
             }
         }
-        self.state = State::Done;
         Ok(())
-    }
-
-    fn rows(&self) -> u64 {
-        self.rows
     }
 }

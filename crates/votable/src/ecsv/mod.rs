@@ -4,7 +4,7 @@
 
 mod header;
 
-use crate::column::{append_row, check_row_length, Cell, Column, Element, Shape, State};
+use crate::column::{text_end, text_row, Cell, Column, Element, Shape, State, TextRows};
 use crate::textfmt::{push_f32, push_f64, push_int, push_timestamp};
 use crate::{Datatype, Ending, Error, Format, ResultWriter, TableMeta, Value};
 
@@ -94,42 +94,6 @@ impl EcsvWriter {
             state: State::Fresh,
             rows: 0,
         }
-    }
-
-    fn write_row(&self, out: &mut Vec<u8>, values: &[Value<'_>]) -> Result<(), Error> {
-        for (i, (plan, value)) in self.columns.iter().zip(values).enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            let cell = plan.col.cell(i, value)?;
-            let datatype = plan.col.datatype;
-            match cell {
-                Cell::Null if self.fields == 1 => out.extend_from_slice(b"\"\""),
-                Cell::Null => {}
-                Cell::Bool(b) => out.extend_from_slice(if b { b"True" } else { b"False" }),
-                Cell::Int(v) => push_int(out, v),
-                Cell::Real(v) => push_real(out, datatype, v),
-                Cell::Text(s) => push_field(out, s),
-                Cell::Time(t) => push_timestamp(out, t),
-                Cell::Reals(xs) => push_json_list(out, &plan.levels, xs.len(), |out, k| {
-                    push_json_real(out, datatype, xs[k])
-                }),
-                Cell::Bytes(bs) => {
-                    push_json_list(out, &plan.levels, bs.len(), |out, k| push_int(out, bs[k].into()))
-                }
-                Cell::Array(a) => push_json_list(out, &plan.levels, a.len(), |out, k| match a.get(k) {
-                    Element::Int(v) => push_int(out, v),
-                    Element::Float(x) => push_json_real(out, Datatype::Float, x.into()),
-                    Element::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
-                }),
-            }
-            if plan.mask.is_some() {
-                let null = matches!(cell, Cell::Null);
-                out.extend_from_slice(if null { b",True" } else { b",False" });
-            }
-        }
-        out.push(b'\n');
-        Ok(())
     }
 }
 
@@ -276,17 +240,11 @@ impl ResultWriter for EcsvWriter {
     }
 
     fn row(&mut self, out: &mut Vec<u8>, values: &[Value<'_>]) -> Result<(), Error> {
-        self.state.expect_open()?;
-        check_row_length(&self.columns, values)?;
-        append_row(out, |out| self.write_row(out, values))?;
-        self.rows += 1;
-        Ok(())
+        text_row(self, out, values)
     }
 
-    fn end(&mut self, _out: &mut Vec<u8>, _ending: Ending<'_>) -> Result<(), Error> {
-        self.state.expect_open()?;
-        self.state = State::Done;
-        Ok(())
+    fn end(&mut self, out: &mut Vec<u8>, ending: Ending<'_>) -> Result<(), Error> {
+        text_end(self, out, ending)
     }
 
     fn rows(&self) -> u64 {
@@ -295,6 +253,52 @@ impl ResultWriter for EcsvWriter {
 
     fn reports_errors(&self) -> bool {
         false
+    }
+}
+
+impl TextRows for EcsvWriter {
+    fn counter(&mut self) -> (&mut State, &mut u64) {
+        (&mut self.state, &mut self.rows)
+    }
+
+    fn width(&self) -> usize {
+        self.columns.len()
+    }
+
+    fn encode(&mut self, out: &mut Vec<u8>, values: &[Value<'_>]) -> Result<(), Error> {
+        for (i, (plan, value)) in self.columns.iter().zip(values).enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let cell = plan.col.cell(i, value)?;
+            let datatype = plan.col.datatype;
+            match cell {
+                Cell::Null if self.fields == 1 => out.extend_from_slice(b"\"\""),
+                Cell::Null => {}
+                Cell::Bool(b) => out.extend_from_slice(if b { b"True" } else { b"False" }),
+                Cell::Int(v) => push_int(out, v),
+                Cell::Real(v) => push_real(out, datatype, v),
+                Cell::Text(s) => push_field(out, s),
+                Cell::Time(t) => push_timestamp(out, t),
+                Cell::Reals(xs) => push_json_list(out, &plan.levels, xs.len(), |out, k| {
+                    push_json_real(out, datatype, xs[k])
+                }),
+                Cell::Bytes(bs) => {
+                    push_json_list(out, &plan.levels, bs.len(), |out, k| push_int(out, bs[k].into()))
+                }
+                Cell::Array(a) => push_json_list(out, &plan.levels, a.len(), |out, k| match a.get(k) {
+                    Element::Int(v) => push_int(out, v),
+                    Element::Float(x) => push_json_real(out, Datatype::Float, x.into()),
+                    Element::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
+                }),
+            }
+            if plan.mask.is_some() {
+                let null = matches!(cell, Cell::Null);
+                out.extend_from_slice(if null { b",True" } else { b",False" });
+            }
+        }
+        out.push(b'\n');
+        Ok(())
     }
 }
 
