@@ -43,7 +43,9 @@ pub fn router(state: Arc<Service>, auth: Arc<auth::AuthState>) -> Router {
     let one_job = Router::new()
         .route(
             "/async/{id}",
-            get(jobs::job).post(jobs::job_post).delete(jobs::job_delete),
+            get(web::job::job_or_page)
+                .post(jobs::job_post)
+                .delete(jobs::job_delete),
         )
         .route("/async/{id}/phase", get(jobs::phase).post(jobs::phase_post))
         .route(
@@ -67,37 +69,51 @@ pub fn router(state: Arc<Service>, auth: Arc<auth::AuthState>) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
             jobs::owned,
+        ))
+        // Outside the owner guard, so that its 404 reaches a browser as a page too.
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            web::html_errors,
         ));
-    let tap = Router::new()
-        .route("/", get(resources::landing))
-        .route(
-            "/sync",
-            get(sync::sync)
-                .post(sync::sync)
-                .route_layer(axum::middleware::from_fn_with_state(
-                    per_client::ClientSlots::new(
-                        Arc::new(state.config.clone()),
-                        // Validated with the configuration (Config::validate).
-                        crate::netblock::parse_list(&state.config.server.trusted_proxies).unwrap_or_default(),
-                    ),
-                    per_client::limit,
-                )),
-        )
-        .route("/async", get(jobs::list).post(jobs::create))
-        .merge(one_job)
-        // ESA TAP+ job search and deletion (astroquery's search_async_jobs, remove_jobs).
-        .route("/jobs", get(esa::jobs_by_parameter))
-        .route("/jobs/{list}", get(esa::jobs))
-        .route("/deletejobs", post(esa::delete_jobs))
-        .route("/capabilities", get(resources::capabilities))
-        .route("/availability", get(resources::availability))
-        .route("/tables", get(resources::tables).post(resources::tables))
-        .route("/tables/{*name}", get(resources::table))
-        .route("/examples", get(resources::examples))
-        .route("/xml/esatapplus.xsd", get(resources::esatapplus_xsd))
-        .merge(web::routes());
+    let tap =
+        Router::new()
+            .route("/", get(resources::landing))
+            .route(
+                "/sync",
+                get(sync::sync)
+                    .post(sync::sync)
+                    .route_layer(axum::middleware::from_fn_with_state(
+                        per_client::ClientSlots::new(
+                            Arc::new(state.config.clone()),
+                            // Validated with the configuration (Config::validate).
+                            crate::netblock::parse_list(&state.config.server.trusted_proxies)
+                                .unwrap_or_default(),
+                        ),
+                        per_client::limit,
+                    )),
+            )
+            .route(
+                "/async",
+                get(web::job::list_or_page).post(jobs::create).route_layer(
+                    axum::middleware::from_fn_with_state(Arc::clone(&state), web::html_errors),
+                ),
+            )
+            .merge(one_job)
+            // ESA TAP+ job search and deletion (astroquery's search_async_jobs, remove_jobs).
+            .route("/jobs", get(esa::jobs_by_parameter))
+            .route("/jobs/{list}", get(esa::jobs))
+            .route("/deletejobs", post(esa::delete_jobs))
+            .route("/capabilities", get(resources::capabilities))
+            .route("/availability", get(resources::availability))
+            .route("/tables", get(resources::tables).post(resources::tables))
+            .route("/tables/{*name}", get(resources::table))
+            .route("/examples", get(resources::examples))
+            .route("/xml/esatapplus.xsd", get(resources::esatapplus_xsd))
+            .merge(web::routes())
+            .merge(web::job_pages(&state));
     let base = state.config.server.base_path.clone();
     let cors_origins = state.config.server.cors_origins.clone();
+    let state_base_url = state.base_url.clone();
     let compression = Arc::new(compress::Settings::new(&state.config.compression));
     let app = if base.is_empty() {
         tap
@@ -125,7 +141,10 @@ pub fn router(state: Arc<Service>, auth: Arc<auth::AuthState>) -> Router {
     }
     let app = app.merge(logins.with_state(Arc::clone(&auth)));
     let cors = cors(&cors_origins);
+    let origins = Arc::new(web::csrf::Origins::new(&state_base_url));
     app.layer(axum::middleware::from_fn_with_state(auth, auth::authenticate))
+        // Before authentication: a forged request is refused before its cookie is looked up.
+        .layer(axum::middleware::from_fn_with_state(origins, web::csrf::guard))
         .layer(axum::middleware::from_fn_with_state(compression, compress::layer))
         .layer(cors)
         .layer(SetResponseHeaderLayer::overriding(
