@@ -78,9 +78,10 @@ fn title(status: StatusCode) -> String {
     }
 }
 
-/// `{base}/async/{id}` of a path under a job, if it is one.
+/// `{base}/async/{id}` of a path under a job, if it is one. Inside the base path's router
+/// (`Router::nest`) the path has lost the base already.
 fn job_path(base: &str, path: &str) -> Option<String> {
-    let rest = path.strip_prefix(base)?.strip_prefix("/async/")?;
+    let rest = path.strip_prefix(base).unwrap_or(path).strip_prefix("/async/")?;
     let id = rest.split('/').next()?;
     uws::looks_like_job_id(id).then(|| format!("{base}/async/{id}"))
 }
@@ -145,7 +146,10 @@ mod tests {
     #[test]
     fn messages_come_out_of_error_votables() {
         let doc = votable::error_document("the job is <EXECUTING> & \"busy\"");
-        assert_eq!(message_of(&doc), "the job is <EXECUTING> & \"busy\"");
+        assert_eq!(
+            message_of(&String::from_utf8_lossy(&doc)),
+            "the job is <EXECUTING> & \"busy\""
+        );
         assert_eq!(message_of("  plain text\n"), "plain text");
         assert_eq!(
             unescape("a &amp;lt; b &#65;&#x42; &bogus; &"),
@@ -162,6 +166,10 @@ mod tests {
             Some(format!("/tap/async/{id}"))
         );
         assert_eq!(job_path("/tap", "/tap/async/nope"), None);
+        assert_eq!(
+            job_path("/tap", &format!("/async/{id}")),
+            Some(format!("/tap/async/{id}"))
+        );
         assert_eq!(job_path("/tap", "/tap/manage/go"), None);
     }
 }

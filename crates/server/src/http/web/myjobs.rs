@@ -122,9 +122,8 @@ fn notices(b: &mut String, params: &Params) {
             xmltext::text(text)
         ))
     };
-    match params.get("login").map(str::trim) {
-        Some("failed") => say(b, "error", "Wrong user name or password: please try again."),
-        _ => {}
+    if params.get("login").map(str::trim) == Some("failed") {
+        say(b, "error", "Wrong user name or password: please try again.");
     }
     if params.get("logout").is_some() {
         say(b, "done", "You have logged out.");
