@@ -153,7 +153,7 @@ fn browsers_get_the_job_page_and_clients_the_xml() {
             "<strong id=\"phase\" class=\"phase-pending\" aria-live=\"polite\">PENDING</strong>".into(),
             format!("<pre id=\"query\">{PENDING_QUERY}</pre>"),
             "<th scope=\"row\">MAXREC</th><td>7</td>".into(),
-            "<th scope=\"row\">Name (RUNID)</th><td>my-run</td>".into(),
+            "<th scope=\"row\">Name (RUNID)</th><td id=\"s-runid\">my-run</td>".into(),
             "anonymous".into(),
             format!("action=\"/tap/async/{id}/phase\""),
             format!("action=\"/tap/async/{id}/executionduration\""),

@@ -311,8 +311,8 @@ try:
     assert all(not f.is_displayed() for f in els("form.when-pending")), "PENDING forms hidden"
     assert "rows written so far" in el("#progress").text, el("#progress").text
     assert el("#phase-help").text == "The query is running."
-    step(f"live: PENDING -> {seen} -> EXECUTING in place, without a reload")
-    shot("job-executing.png")
+    WebDriverWait(D, 10).until(lambda d: el("#s-started").text != "—")
+    step(f"live: PENDING -> {seen} -> EXECUTING in place (start time too), without a reload")
     lock.release()
     wait_phase(["COMPLETED"], timeout=60)
     assert not D.execute_script("return window.tapirNotReloaded === true;"), "reloaded at the end"

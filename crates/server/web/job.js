@@ -43,6 +43,11 @@
         for (const f of document.querySelectorAll("form.when-pending")) f.hidden = true;
       }
     }
+    for (const [name, id] of [["startTime", "s-started"], ["endTime", "s-ended"]]) {
+      const value = textOf(doc, name);
+      const cell = document.getElementById(id);
+      if (value && cell) cell.textContent = value;
+    }
     const rows = textOf(doc, "rows");
     if (progressEl) {
       progressEl.textContent = now === "EXECUTING" ? `${rows || 0} rows written so far` : "";

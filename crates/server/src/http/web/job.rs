@@ -142,33 +142,50 @@ pub fn page(state: &Service, job: &Job) -> Page {
         "<p id=\"progress\" aria-live=\"polite\">{}</p>\n</section>\n",
         t(&progress)
     ));
-    // The summary.
+    // What a person came for first: the result or the error, and what to do next.
+    results(b, job, &url);
+    actions(
+        b,
+        job,
+        &url,
+        base,
+        &format!("{}/async/{}", state.base_url, job.id),
+    );
     b.push_str("<h2>Summary</h2>\n<table class=\"summary\">\n");
     let owner = job
         .owner_id
         .clone()
         .unwrap_or_else(|| "anonymous (a job made without logging in)".into());
-    let mut row = |k: &str, v: &str| {
+    // Each value cell has an id (`s-started`...), which job.js updates.
+    let mut row = |id: &str, k: &str, v: &str| {
         b.push_str(&format!(
-            "<tr><th scope=\"row\">{}</th><td>{}</td></tr>\n",
+            "<tr><th scope=\"row\">{}</th><td id=\"s-{id}\">{}</td></tr>\n",
             t(k),
             t(v)
         ));
     };
-    row("Job number", &job.id);
+    row("id", "Job number", &job.id);
     if let Some(run_id) = &job.run_id {
-        row("Name (RUNID)", run_id);
+        row("runid", "Name (RUNID)", run_id);
     }
     if let Some(name) = param(job, "JOBNAME") {
-        row("Job name", name);
+        row("name", "Job name", name);
     }
-    row("Owner", &owner);
-    row("Created", &job.creation_time.to_iso());
-    row("Started", &when(job.start_time));
-    row("Ended", &when(job.end_time));
-    row("Execution duration (limit)", &duration(job.execution_duration));
-    row("Destruction (removed at)", &job.destruction.to_iso());
-    row("Expected end (quote)", &when(job.quote));
+    row("owner", "Owner", &owner);
+    row("created", "Created", &job.creation_time.to_iso());
+    row("started", "Started", &when(job.start_time));
+    row("ended", "Ended", &when(job.end_time));
+    row(
+        "duration",
+        "Execution duration (limit)",
+        &duration(job.execution_duration),
+    );
+    row(
+        "destruction",
+        "Destruction (removed at)",
+        &job.destruction.to_iso(),
+    );
+    row("quote", "Expected end (quote)", &when(job.quote));
     b.push_str("</table>\n");
     // The parameters, the query first.
     b.push_str("<h2>Parameters</h2>\n");
@@ -200,14 +217,6 @@ pub fn page(state: &Service, job: &Job) -> Page {
         }
         b.push_str("</table>\n");
     }
-    results(b, job, &url);
-    actions(
-        b,
-        job,
-        &url,
-        base,
-        &format!("{}/async/{}", state.base_url, job.id),
-    );
     p.scripts.push("job.js");
     p
 }

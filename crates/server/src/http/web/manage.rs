@@ -160,7 +160,7 @@ fn page(state: &Service, deleted: Option<&str>) -> Page {
     ));
     b.push_str(&format!(
         "<p>Queries can also be submitted on the command line, with wget, curl or similar \
-         programs:</p>\n<pre>wget '{u}/async' --post-data 'REQUEST=doQuery&amp;LANG=ADQL&amp;MAXREC=2&amp;FORMAT=csv&amp;QUERY=SELECT%20TOP%202%20*%20FROM%20TAP_SCHEMA.tables' -O -\n\n\
+         programs:</p>\n<pre class=\"wrap\">wget '{u}/async' --post-data 'REQUEST=doQuery&amp;LANG=ADQL&amp;MAXREC=2&amp;FORMAT=csv&amp;QUERY=SELECT%20TOP%202%20*%20FROM%20TAP_SCHEMA.tables' -O -\n\n\
          curl -L '{u}/async' -d 'REQUEST=doQuery&amp;LANG=ADQL&amp;MAXREC=2&amp;FORMAT=csv&amp;QUERY=SELECT%20TOP%202%20*%20FROM%20TAP_SCHEMA.tables'</pre>\n",
         u = t(url)
     ));
@@ -233,7 +233,7 @@ fn examples(b: &mut String, url: &str) {
     );
     b.push_str(&format!(
         "<p>In these examples the job identifier is <code>{}</code>; use the one you received \
-         when you submitted your query.</p>\n<pre id=\"examples\">",
+         when you submitted your query.</p>\n<pre id=\"examples\" class=\"wrap\">",
         t(EXAMPLE_ID)
     ));
     for (what, tail) in [
@@ -256,7 +256,7 @@ fn examples(b: &mut String, url: &str) {
     }
     b.push_str(&format!(
         "RESULTS: wget -O - '{}/results/result'\n</pre>\n<p>The equivalent curl command looks like \
-         this:</p>\n<pre>curl -L '{}' -d 'PHASE=RUN'</pre>\n",
+         this:</p>\n<pre class=\"wrap\">curl -L '{}' -d 'PHASE=RUN'</pre>\n",
         t(&job),
         t(&job)
     ));
