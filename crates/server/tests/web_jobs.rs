@@ -612,6 +612,95 @@ fn cross_site_changes_with_the_cookie_are_refused() {
     );
 }
 
+/// `/myjobs`: only the user's own jobs, filtered by phase, name and creation date; the login
+/// form for anyone else.
+#[test]
+fn my_jobs_lists_and_filters() {
+    let Some(s) = start() else {
+        return;
+    };
+    tapir(&s, &["user", "add", "alice"], "alice-pw\n");
+    tapir(&s, &["user", "add", "bob"], "bob-pw\n");
+    let cookie = format!("Cookie: {}", login_cookie(&s, "alice", "alice-pw"));
+    let mut ids = Vec::new();
+    for (name, user) in [
+        ("survey-1", "alice"),
+        ("survey-2", "alice"),
+        ("calib", "alice"),
+        ("bobs", "bob"),
+    ] {
+        let r = curl(
+            &s,
+            &[
+                &format!("{}/async", s.base),
+                "-u",
+                &format!("{user}:{user}-pw"),
+                "--data-urlencode",
+                &format!("QUERY={PENDING_QUERY}"),
+                "--data-urlencode",
+                &format!("RUNID={name}"),
+            ],
+        );
+        ids.push(r.job_id());
+    }
+    let browser = accept(CHROMIUM);
+    let list = |query: &str| {
+        let page = assert_page(
+            &get_with(&s, &format!("/myjobs{query}"), &[cookie.clone(), browser.clone()]),
+            200,
+        );
+        let mut names: Vec<String> = ["survey-1", "survey-2", "calib", "bobs"]
+            .iter()
+            .filter(|n| page.contains(&format!("<td>{n}</td>")))
+            .map(|n| n.to_string())
+            .collect();
+        names.sort();
+        (names, page)
+    };
+    let (all, page) = list("");
+    assert_eq!(all, ["calib", "survey-1", "survey-2"], "{page}");
+    assert!(page.contains("<form id=\"logout\""), "{page}");
+    assert!(page.contains("id=\"my-tables\""), "{page}");
+    assert!(!page.contains(&ids[3]), "bob's job is not alice's");
+    assert_eq!(list("?name=SURVEY").0, ["survey-1", "survey-2"]);
+    assert_eq!(list("?phase=PENDING&name=cal").0, ["calib"]);
+    assert!(list("?phase=COMPLETED").0.is_empty());
+    let xml = get_with(&s, &format!("/async/{}", ids[0]), &[cookie.clone()]).text();
+    let day = uws_value(&xml, "creationTime")[..10].to_string();
+    assert_eq!(list(&format!("?from={day}&to={day}")).0.len(), 3);
+    assert!(list("?from=2099-01-01").0.is_empty());
+    assert!(list("?to=2000-01-01").0.is_empty());
+    let bad = get_with(&s, "/myjobs?from=yesterday", &[cookie.clone(), browser.clone()]);
+    assert!(
+        assert_page(&bad, 400).contains("use yyyy-mm-dd"),
+        "{}",
+        bad.text()
+    );
+    // Bulk delete by another user's session deletes nothing of alice's.
+    let bob = format!("Cookie: {}", login_cookie(&s, "bob", "bob-pw"));
+    let r = post_with(
+        &s,
+        "/myjobs/delete",
+        &[bob, browser.clone()],
+        &[("JOB_IDS", &ids[0]), ("JOB_IDS", &ids[1])],
+    );
+    assert_eq!(r.header("location"), Some("/tap/myjobs?deleted=0".into()));
+    assert_eq!(list("").0.len(), 3);
+    // Anonymous: the login form, posting to TAP+'s login with the way back.
+    let page = assert_page(&get_with(&s, "/myjobs", &[browser.clone()]), 200);
+    assert!(
+        page.contains("<form id=\"login\" method=\"post\" action=\"/tap/login\">"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<input type=\"hidden\" name=\"next\" value=\"/tap/myjobs\">"),
+        "{page}"
+    );
+    assert!(!page.contains("<table id=\"jobs\">"), "{page}");
+    let r = post_with(&s, "/myjobs/delete", &[browser], &[("JOB_IDS", &ids[0])]);
+    assert_page(&r, 403);
+}
+
 // ----- the browser -------------------------------------------------------------------------
 
 /// A Python with selenium (the clients' virtualenv), Chromium and chromedriver; None (after a

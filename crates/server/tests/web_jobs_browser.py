@@ -106,8 +106,10 @@ class Lock:
 # ----- the browser -------------------------------------------------------------------------
 
 
-def browser():
+def browser(javascript=True, profile=PROFILE):
     options = webdriver.ChromeOptions()
+    if not javascript:
+        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
     options.binary_location = "/usr/bin/chromium"
     for flag in [
         "--headless=new",
@@ -119,7 +121,7 @@ def browser():
         "--disable-component-update",
         "--disable-sync",
         "--disable-dev-shm-usage",
-        f"--user-data-dir={PROFILE}",
+        f"--user-data-dir={profile}",
         "--window-size=1100,800",
     ]:
         options.add_argument(flag)
@@ -303,6 +305,7 @@ try:
     live = create_job("SELECT id FROM bench.objects")
     D.get(f"{BASE}/async/{live}")
     assert phase() == "PENDING"
+    WAIT.until(lambda d: el("#live").get_attribute("data-watching") == "yes")
     D.execute_script("window.tapirNotReloaded = true;")
     assert http("POST", f"/async/{live}/phase", {"PHASE": "RUN"})[0] == 303
     seen = wait_phase(["QUEUED", "EXECUTING"])
@@ -370,6 +373,35 @@ try:
     assert "You have logged out." in el("#notice").text
     step("logout: the login form again")
 
-    print("ALL STEPS PASSED", flush=True)
 finally:
     D.quit()
+
+# ----- the same forms with JavaScript off ------------------------------------------------
+D = browser(javascript=False, profile=PROFILE + "-nojs")
+WAIT = WebDriverWait(D, 30)
+try:
+    job = create_job("SELECT TOP 4 id FROM bench.objects")
+    manage("maxrec", job, "3")
+    on_job_page(job)
+    assert param("MAXREC") == "3"
+    assert el("#live").get_attribute("data-phase") == "PENDING"
+    time.sleep(1)
+    assert el("#live").get_attribute("data-watching") is None, "job.js did not run"
+    D.find_element(By.XPATH, "//button[text()='Run the query']").click()
+    on_job_page(job)
+    for _ in range(100):
+        if phase() == "COMPLETED":
+            break
+        time.sleep(0.2)
+        D.refresh()
+    assert phase() == "COMPLETED", phase()
+    cells = [td.text for td in els("#result-list tr td")]
+    assert cells[2].startswith("3 (cut at MAXREC"), cells
+    el("form.always button").click()
+    WAIT.until(lambda d: urllib.parse.urlsplit(d.current_url).path == f"{BASE_PATH}/manage")
+    assert http("GET", f"/async/{job}")[0] == 404
+    step("JavaScript off: MAXREC by the forms page, run and delete by the job page's buttons")
+finally:
+    D.quit()
+
+print("ALL STEPS PASSED", flush=True)

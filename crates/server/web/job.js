@@ -93,5 +93,7 @@
       if (!ACTIVE.includes(now) || took < 2000) await sleep(Math.max(0, 3000 - took));
     }
   };
+  // Says the page is live (and lets a test tell that scripts ran).
+  live.dataset.watching = "yes";
   watch();
 })();
