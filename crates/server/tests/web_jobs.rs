@@ -665,7 +665,7 @@ fn my_jobs_lists_and_filters() {
     assert_eq!(list("?name=SURVEY").0, ["survey-1", "survey-2"]);
     assert_eq!(list("?phase=PENDING&name=cal").0, ["calib"]);
     assert!(list("?phase=COMPLETED").0.is_empty());
-    let xml = get_with(&s, &format!("/async/{}", ids[0]), &[cookie.clone()]).text();
+    let xml = get_with(&s, &format!("/async/{}", ids[0]), std::slice::from_ref(&cookie)).text();
     let day = uws_value(&xml, "creationTime")[..10].to_string();
     assert_eq!(list(&format!("?from={day}&to={day}")).0.len(), 3);
     assert!(list("?from=2099-01-01").0.is_empty());
@@ -687,7 +687,7 @@ fn my_jobs_lists_and_filters() {
     assert_eq!(r.header("location"), Some("/tap/myjobs?deleted=0".into()));
     assert_eq!(list("").0.len(), 3);
     // Anonymous: the login form, posting to TAP+'s login with the way back.
-    let page = assert_page(&get_with(&s, "/myjobs", &[browser.clone()]), 200);
+    let page = assert_page(&get_with(&s, "/myjobs", std::slice::from_ref(&browser)), 200);
     assert!(
         page.contains("<form id=\"login\" method=\"post\" action=\"/tap/login\">"),
         "{page}"
