@@ -75,42 +75,43 @@ pub fn router(state: Arc<Service>, auth: Arc<auth::AuthState>) -> Router {
             Arc::clone(&state),
             web::html_errors,
         ));
-    let tap =
-        Router::new()
-            .route("/", get(resources::landing))
-            .route(
-                "/sync",
-                get(sync::sync)
-                    .post(sync::sync)
-                    .route_layer(axum::middleware::from_fn_with_state(
-                        per_client::ClientSlots::new(
-                            Arc::new(state.config.clone()),
-                            // Validated with the configuration (Config::validate).
-                            crate::netblock::parse_list(&state.config.server.trusted_proxies)
-                                .unwrap_or_default(),
-                        ),
-                        per_client::limit,
-                    )),
-            )
-            .route(
-                "/async",
-                get(web::job::list_or_page).post(jobs::create).route_layer(
-                    axum::middleware::from_fn_with_state(Arc::clone(&state), web::html_errors),
-                ),
-            )
-            .merge(one_job)
-            // ESA TAP+ job search and deletion (astroquery's search_async_jobs, remove_jobs).
-            .route("/jobs", get(esa::jobs_by_parameter))
-            .route("/jobs/{list}", get(esa::jobs))
-            .route("/deletejobs", post(esa::delete_jobs))
-            .route("/capabilities", get(resources::capabilities))
-            .route("/availability", get(resources::availability))
-            .route("/tables", get(resources::tables).post(resources::tables))
-            .route("/tables/{*name}", get(resources::table))
-            .route("/examples", get(resources::examples))
-            .route("/xml/esatapplus.xsd", get(resources::esatapplus_xsd))
-            .merge(web::routes())
-            .merge(web::job_pages(&state));
+    // A browser asking for the list is sent to its pages; errors are pages for it (web/).
+    let job_list =
+        get(web::job::list_or_page)
+            .post(jobs::create)
+            .route_layer(axum::middleware::from_fn_with_state(
+                Arc::clone(&state),
+                web::html_errors,
+            ));
+    let tap = Router::new()
+        .route("/", get(resources::landing))
+        .route(
+            "/sync",
+            get(sync::sync)
+                .post(sync::sync)
+                .route_layer(axum::middleware::from_fn_with_state(
+                    per_client::ClientSlots::new(
+                        Arc::new(state.config.clone()),
+                        // Validated with the configuration (Config::validate).
+                        crate::netblock::parse_list(&state.config.server.trusted_proxies).unwrap_or_default(),
+                    ),
+                    per_client::limit,
+                )),
+        )
+        .route("/async", job_list)
+        .merge(one_job)
+        // ESA TAP+ job search and deletion (astroquery's search_async_jobs, remove_jobs).
+        .route("/jobs", get(esa::jobs_by_parameter))
+        .route("/jobs/{list}", get(esa::jobs))
+        .route("/deletejobs", post(esa::delete_jobs))
+        .route("/capabilities", get(resources::capabilities))
+        .route("/availability", get(resources::availability))
+        .route("/tables", get(resources::tables).post(resources::tables))
+        .route("/tables/{*name}", get(resources::table))
+        .route("/examples", get(resources::examples))
+        .route("/xml/esatapplus.xsd", get(resources::esatapplus_xsd))
+        .merge(web::routes())
+        .merge(web::job_pages(&state));
     let base = state.config.server.base_path.clone();
     let cors_origins = state.config.server.cors_origins.clone();
     let state_base_url = state.base_url.clone();
