@@ -999,10 +999,11 @@ fn authorization_matrix() {
         Is::Owner(_) => refused,
     };
     let mut table = format!(
-        "{:<16} {:<10} {:>4} {:>5} {:>7} {:>6} {:>6} {:>6} {:>6} {:>5} {:>6} {:>6} {:>6}\n",
+        "{:<16} {:<10} {:>4} {:>4} {:>5} {:>7} {:>6} {:>6} {:>6} {:>6} {:>5} {:>6} {:>6} {:>6} {:>6}\n",
         "caller",
         "job of",
         "doc",
+        "page",
         "phase",
         "results",
         "result",
@@ -1012,14 +1013,22 @@ fn authorization_matrix() {
         "ABORT",
         "destr",
         "DELETE",
-        "delj"
+        "delj",
+        "manage"
     );
     for (who, auth, is) in &callers {
         for (owner, id) in &jobs {
             let mine = matches!(is, Is::Owner(o) if o == owner);
             let job = format!("/async/{id}");
+            // A browser asking for the job page (issue 15) gets what the XML's reader gets.
+            let mut browser = auth.clone();
+            browser.extend(strs(&[
+                "-H",
+                "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            ]));
             let reads = [
                 ask(auth, "GET", &job, &[]),
+                ask(&browser, "GET", &job, &[]),
                 ask(auth, "GET", &format!("{job}/phase"), &[]),
                 ask(auth, "GET", &format!("{job}/results"), &[]),
                 ask(auth, "GET", &format!("{job}/results/result"), &[]),
@@ -1027,15 +1036,24 @@ fn authorization_matrix() {
             ];
             let want = status_of(is, mine, 200, 404);
             let mut row = format!("{who:<16} {owner:<10}");
-            for (r, width) in reads.iter().zip([4, 5, 7, 6, 6]) {
+            for (r, width) in reads.iter().zip([4, 4, 5, 7, 6, 6]) {
                 assert_eq!(r.status, want, "{who} reads {owner}'s job: {}", r.text());
                 row.push_str(&format!(" {:>width$}", r.status));
             }
-            if mine {
+            if matches!(is, Is::Owner(_)) {
+                assert!(reads[0].text().starts_with("<?xml"), "{who}: {}", reads[0].text());
                 assert!(
-                    reads[3].text().contains("<VOTABLE"),
+                    reads[1].text().starts_with("<!DOCTYPE html>"),
+                    "{who}: the job page or the page of its refusal: {}",
+                    reads[1].text()
+                );
+            }
+            if mine {
+                assert!(reads[1].text().contains(&format!("<title>Job {id}")), "{who}");
+                assert!(
+                    reads[4].text().contains("<VOTABLE"),
                     "{who}: the result itself: {}",
-                    reads[3].text()
+                    reads[4].text()
                 );
             }
             // A previous result as an upload, by JOB_UPLOAD and by its URL.
@@ -1077,7 +1095,10 @@ fn authorization_matrix() {
             // Changes, on others' jobs only (one's own are tested elsewhere): refused and
             // nothing changes.
             if mine {
-                row.push_str(&format!(" {:>5} {:>6} {:>6} {:>6}", "-", "-", "-", "-"));
+                row.push_str(&format!(
+                    " {:>5} {:>6} {:>6} {:>6} {:>6}",
+                    "-", "-", "-", "-", "-"
+                ));
             } else {
                 let changes = [
                     ask(
@@ -1112,6 +1133,20 @@ fn authorization_matrix() {
                     _ => assert_eq!(deleted.status, want, "{who}: {}", deleted.text()),
                 }
                 row.push_str(&format!(" {:>6}", deleted.status));
+                // The web front's job-number forms (issue 15) follow the job's owner rule.
+                let managed = ask(
+                    auth,
+                    "POST",
+                    "/manage/go",
+                    &[("action", "abort".into()), ("job", id.clone())],
+                );
+                assert_eq!(
+                    managed.status,
+                    want,
+                    "{who} aborts {owner}'s job by its number: {}",
+                    managed.text()
+                );
+                row.push_str(&format!(" {:>6}", managed.status));
             }
             table.push_str(&row);
             table.push('\n');

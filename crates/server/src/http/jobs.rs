@@ -33,7 +33,7 @@ const TEXT: &str = "text/plain; charset=utf-8";
 /// Attempts at a compare-and-set change before giving up on a job that keeps changing.
 const CAS_ATTEMPTS: usize = 5;
 
-fn job_url(state: &Service, id: &str) -> String {
+pub(super) fn job_url(state: &Service, id: &str) -> String {
     format!("{}/async/{id}", state.base_url)
 }
 
@@ -66,7 +66,7 @@ async fn load(client: &tokio_postgres::Client, id: &str) -> Result<Job, TapError
 }
 
 /// The job, with a connection of its own (for requests that only read it).
-async fn fetch(jobs: &Jobs, id: &str) -> Result<Job, TapError> {
+pub(super) async fn fetch(jobs: &Jobs, id: &str) -> Result<Job, TapError> {
     let client = jobs.connection().await?;
     load(&client, id).await
 }
@@ -153,16 +153,23 @@ pub async fn owned(
     let Some(id) = params.iter().find(|(k, _)| k == "id").map(|(_, v)| v.clone()) else {
         return next.run(req).await;
     };
-    let caller = super::auth::caller_of(&req);
-    let owner = match jobs.connection().await {
-        Ok(client) => store::owner_of(&client, &id).await,
-        Err(e) => return e.into_response(),
-    };
-    match owner {
-        Ok(Some(owner)) if owner.as_deref() == caller.owner() => next.run(req).await,
+    match callers(&jobs, &super::auth::caller_of(&req), &id).await {
+        Ok(()) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The owner rule of [`owned`] for handlers that take the job id from elsewhere (the web
+/// forms, `web::manage`): Ok when the job is the caller's, the 404 of a missing job otherwise.
+pub(super) async fn callers(jobs: &Jobs, caller: &Caller, id: &str) -> Result<(), TapError> {
+    if !uws::looks_like_job_id(id) {
+        return Err(no_job(id));
+    }
+    let client = jobs.connection().await?;
+    match store::owner_of(&client, id).await? {
+        Some(owner) if owner.as_deref() == caller.owner() => Ok(()),
         // Not the caller's, or no such job: the same answer.
-        Ok(_) => no_job(&id).into_response(),
-        Err(e) => TapError::from(e).into_response(),
+        _ => Err(no_job(id)),
     }
 }
 
@@ -269,7 +276,7 @@ fn referenced(params: &Params, parts: &[crate::tap::FilePart]) -> Result<(), Tap
     }
 }
 
-fn parse_duration(v: &str) -> Result<u64, TapError> {
+pub(super) fn parse_duration(v: &str) -> Result<u64, TapError> {
     v.trim().parse::<u64>().map_err(|_| {
         TapError::bad_request(format!(
             "EXECUTIONDURATION must be a whole number of seconds (0 for the longest allowed), not '{v}'"
@@ -277,7 +284,7 @@ fn parse_duration(v: &str) -> Result<u64, TapError> {
     })
 }
 
-fn parse_instant(name: &str, v: &str) -> Result<UtcTime, TapError> {
+pub(super) fn parse_instant(name: &str, v: &str) -> Result<UtcTime, TapError> {
     UtcTime::parse_iso(v).map_err(|e| TapError::bad_request(format!("{name}: {e}")))
 }
 
@@ -582,7 +589,7 @@ pub async fn job_delete(
 }
 
 /// Remove the job and its files; a running query is cancelled by its process (hub).
-async fn delete_job(state: &Service, jobs: &Jobs, id: &str) -> Result<Response, TapError> {
+pub(super) async fn delete_job(state: &Service, jobs: &Jobs, id: &str) -> Result<Response, TapError> {
     if !uws::looks_like_job_id(id) {
         return Err(no_job(id));
     }
@@ -668,7 +675,7 @@ async fn room_in_queue(
 
 /// Take the job through RUN or ABORT with a compare-and-set, retried while it changes under us;
 /// 403 when its phase does not allow the action (AS-02), 429 when RUN finds the queue full.
-async fn apply_action(
+pub(super) async fn apply_action(
     state: &Service,
     client: &tokio_postgres::Client,
     caller: &Caller,
@@ -724,7 +731,7 @@ pub async fn duration_post(
 }
 
 /// Set executionDuration, clamped by the policy (0 asks for the longest allowed).
-async fn apply_duration(
+pub(super) async fn apply_duration(
     jobs: &Jobs,
     client: &tokio_postgres::Client,
     id: &str,
@@ -761,7 +768,7 @@ pub async fn destruction_post(
 }
 
 /// Set the destruction time, clamped by the policy.
-async fn apply_destruction(
+pub(super) async fn apply_destruction(
     jobs: &Jobs,
     client: &tokio_postgres::Client,
     id: &str,
@@ -840,7 +847,7 @@ pub async fn parameters_post(
 /// Merge parameters (and uploaded files) into a PENDING job and quote it again. The files and
 /// the parameters are stored together or not at all: files past the job's upload limit, or a
 /// job that left PENDING meanwhile, change nothing.
-async fn apply_params(
+pub(super) async fn apply_params(
     state: &Service,
     caller: &Caller,
     client: &mut deadpool_postgres::Object,

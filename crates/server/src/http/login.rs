@@ -6,6 +6,10 @@
 //!
 //! A new random session is made at every login: a cookie the client had before is never
 //! adopted (no session fixation).
+//!
+//! The web front's forms (`web::myjobs`) add `next`, a path of this service: then the answer
+//! is a 303 to it (with `?login=failed` after a refused password), so a browser lands back on
+//! the page. TapPlus never sends `next` and gets exactly the answers above.
 
 use std::sync::Arc;
 
@@ -40,6 +44,7 @@ async fn login_inner(auth: &AuthState, req: Request) -> Result<Response, TapErro
             "a login needs the parameters username and password",
         ));
     };
+    let next = params.get("next").and_then(local_path);
     match auth.authenticator.login(user, password, address).await {
         Ok((caller, cookie)) => {
             let max_age = auth.authenticator.session_max().as_secs();
@@ -48,12 +53,15 @@ async fn login_inner(auth: &AuthState, req: Request) -> Result<Response, TapErro
             if secure {
                 value.push_str("; Secure");
             }
-            let mut response = (
-                StatusCode::OK,
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                format!("logged in as {}\n", caller.label()),
-            )
-                .into_response();
+            let mut response = match &next {
+                Some(path) => super::web::see_other(path),
+                None => (
+                    StatusCode::OK,
+                    [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                    format!("logged in as {}\n", caller.label()),
+                )
+                    .into_response(),
+            };
             let cookie = HeaderValue::from_str(&value)
                 .map_err(|e| TapError::internal(format!("cannot write the cookie: {e}")))?;
             response.headers_mut().insert(header::SET_COOKIE, cookie);
@@ -62,7 +70,10 @@ async fn login_inner(auth: &AuthState, req: Request) -> Result<Response, TapErro
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             Ok(response)
         }
-        Err(LoginError::Refused) => Err(TapError::unauthorized(refused_message())),
+        Err(LoginError::Refused) => match next {
+            Some(path) => Ok(super::web::see_other(&with_query(&path, "login=failed"))),
+            None => Err(TapError::unauthorized(refused_message())),
+        },
         Err(LoginError::Failed(e)) => Err(e),
     }
 }
@@ -73,15 +84,60 @@ pub async fn logout(State(auth): State<Arc<AuthState>>, req: Request) -> Respons
             return e.into_response();
         }
     }
-    let mut response = (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        "logged out\n",
-    )
-        .into_response();
+    // TapPlus's logout has an empty body; the web front's form names where to go back to.
+    let next = match read_form(req).await {
+        Ok(params) => params.get("next").and_then(local_path),
+        Err(_) => None,
+    };
+    let mut response = match next {
+        Some(path) => super::web::see_other(&with_query(&path, "logout=done")),
+        None => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "logged out\n",
+        )
+            .into_response(),
+    };
     response.headers_mut().insert(
         header::SET_COOKIE,
         HeaderValue::from_static("JSESSIONID=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
     );
     response
+}
+
+/// `next` when it is a path of this server (`/...`, not `//host`, letters, digits and `/_.-`
+/// only), so that the login form cannot be made to send a person to another site.
+fn local_path(next: &str) -> Option<String> {
+    let next = next.trim();
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && next
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'.' | b'-'));
+    ok.then(|| next.to_string())
+}
+
+fn with_query(path: &str, query: &str) -> String {
+    format!("{path}?{query}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_is_a_local_path_only() {
+        assert_eq!(local_path("/tap/myjobs").as_deref(), Some("/tap/myjobs"));
+        for bad in [
+            "//evil.example/x",
+            "https://evil.example",
+            "/a?b",
+            "/a\\b",
+            "myjobs",
+            "/a b",
+            "",
+        ] {
+            assert_eq!(local_path(bad), None, "{bad}");
+        }
+    }
 }

@@ -66,7 +66,9 @@ pub fn router(app_state: AppState, auth: Arc<auth::AuthState>) -> Router {
     let one_job = Router::<AppState>::new()
         .route(
             "/async/{id}",
-            get(jobs::job).post(jobs::job_post).delete(jobs::job_delete),
+            get(web::job::job_or_page)
+                .post(jobs::job_post)
+                .delete(jobs::job_delete),
         )
         .route("/async/{id}/phase", get(jobs::phase).post(jobs::phase_post))
         .route(
@@ -90,7 +92,20 @@ pub fn router(app_state: AppState, auth: Arc<auth::AuthState>) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(
             app_state.clone(),
             jobs::owned,
+        ))
+        // Outside the owner guard, so that its 404 reaches a browser as a page too.
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            web::html_errors,
         ));
+    // A browser asking for the list is sent to its pages; errors are pages for it (web/).
+    let job_list =
+        get(web::job::list_or_page)
+            .post(jobs::create)
+            .route_layer(axum::middleware::from_fn_with_state(
+                Arc::clone(&state),
+                web::html_errors,
+            ));
     let tap = Router::<AppState>::new()
         .route("/", get(resources::landing))
         .route(
@@ -106,7 +121,7 @@ pub fn router(app_state: AppState, auth: Arc<auth::AuthState>) -> Router {
                     per_client::limit,
                 )),
         )
-        .route("/async", get(jobs::list).post(jobs::create))
+        .route("/async", job_list)
         .merge(one_job)
         // ESA TAP+ job search and deletion (astroquery's search_async_jobs, remove_jobs).
         .route("/jobs", get(esa::jobs_by_parameter))
@@ -118,9 +133,11 @@ pub fn router(app_state: AppState, auth: Arc<auth::AuthState>) -> Router {
         .route("/tables/{*name}", get(resources::table))
         .route("/examples", get(resources::examples))
         .route("/xml/esatapplus.xsd", get(resources::esatapplus_xsd))
-        .merge(web::routes());
+        .merge(web::routes())
+        .merge(web::job_pages(&state));
     let base = state.config.server.base_path.clone();
     let cors_origins = state.config.server.cors_origins.clone();
+    let state_base_url = state.base_url.clone();
     let compression = Arc::new(compress::Settings::new(&state.config.compression));
     let app = if base.is_empty() {
         tap
@@ -148,7 +165,10 @@ pub fn router(app_state: AppState, auth: Arc<auth::AuthState>) -> Router {
     }
     let app = app.merge(logins.with_state(Arc::clone(&auth)));
     let cors = cors(&cors_origins);
+    let origins = Arc::new(web::csrf::Origins::new(&state_base_url));
     app.layer(axum::middleware::from_fn_with_state(auth, auth::authenticate))
+        // Before authentication: a forged request is refused before its cookie is looked up.
+        .layer(axum::middleware::from_fn_with_state(origins, web::csrf::guard))
         .layer(axum::middleware::from_fn_with_state(compression, compress::layer))
         .layer(cors)
         .layer(SetResponseHeaderLayer::overriding(

@@ -8,16 +8,55 @@
 //! the catalogue goes through `xmltext` like every other document Tapir writes.
 
 pub(crate) mod assets;
-// The pages that use the frame arrive with issue 15's next commits.
-#[allow(dead_code)]
+pub(crate) mod csrf;
+mod errors;
+pub(crate) mod job;
+mod manage;
+mod myjobs;
+pub(crate) mod negotiate;
 pub(crate) mod page;
 
-use axum::routing::get;
+use std::sync::Arc;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use axum::Router;
 
 use super::AppState;
+use crate::tap::Service;
+
+pub use errors::html_errors;
 
 /// The web front's routes, relative to the service's base path.
 pub fn routes() -> Router<AppState> {
     Router::new().route("/static/{name}", get(assets::asset))
+}
+
+/// The pages for managing jobs (`manage`, `myjobs`), with errors shown as pages (`errors`).
+pub fn job_pages(state: &Arc<Service>) -> Router<AppState> {
+    Router::new()
+        .route("/manage", get(manage::manage))
+        .route("/manage/go", get(manage::go).post(manage::go))
+        .route("/myjobs", get(myjobs::myjobs))
+        .route("/myjobs/delete", post(myjobs::delete))
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(state),
+            errors::html_errors,
+        ))
+}
+
+/// 303 to a path of this service (after a form: the browser then GETs it).
+pub(crate) fn see_other(location: &str) -> Response {
+    match HeaderValue::from_str(location) {
+        Ok(v) => (StatusCode::SEE_OTHER, [(header::LOCATION, v)]).into_response(),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "cannot redirect").into_response(),
+    }
+}
+
+/// An answer that depends on `Accept` says so, so that no cache gives a browser's page to a
+/// program or the reverse.
+pub(crate) fn vary_accept(r: &mut Response) {
+    r.headers_mut()
+        .append(header::VARY, HeaderValue::from_static("accept"));
 }

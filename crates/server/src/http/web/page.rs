@@ -31,7 +31,7 @@ pub fn security_headers(h: &mut HeaderMap) {
 }
 
 /// One entry of the navigation bar: (path under the base, label).
-pub const NAV: &[(&str, &str)] = &[("/", "Query")];
+pub const NAV: &[(&str, &str)] = &[("/", "Query"), ("/manage", "Manage jobs"), ("/myjobs", "My jobs")];
 
 /// A page under construction: its title, its body (already escaped HTML), its scripts.
 pub struct Page {
