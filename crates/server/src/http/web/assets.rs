@@ -7,11 +7,18 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 /// (name, media type, content). Adding a file here is the only step to ship it.
-const ASSETS: &[(&str, &str, &[u8])] = &[(
-    "tapir.css",
-    "text/css; charset=utf-8",
-    include_bytes!("../../../web/tapir.css"),
-)];
+const ASSETS: &[(&str, &str, &[u8])] = &[
+    (
+        "tapir.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../../web/tapir.css"),
+    ),
+    (
+        "query.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../web/query.js"),
+    ),
+];
 
 /// One tag for every asset of this build: the version and a digest of the contents.
 fn etag() -> &'static str {

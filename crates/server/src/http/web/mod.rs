@@ -8,9 +8,11 @@
 //! the catalogue goes through `xmltext` like every other document Tapir writes.
 
 pub(crate) mod assets;
-// The pages that use the frame arrive with issue 15's next commits.
-#[allow(dead_code)]
 pub(crate) mod page;
+pub(crate) mod plot;
+pub(crate) mod plot_svg;
+pub(crate) mod query;
+pub(crate) mod results;
 
 use std::sync::Arc;
 
