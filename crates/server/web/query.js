@@ -135,17 +135,22 @@
         cols.push({ name: childText(c, 'name'), unit: childText(c, 'unit'), description: childText(c, 'description') });
       }
       cat.columns.set(key, cols);
+      // Names typed while the columns were on their way: offer them now.
+      if (document.activeElement === ta && !dismissed) openList(false);
     }).catch(() => {});
   }
   // The tables the query names, with their aliases: FROM/JOIN/comma, then an optional AS.
   function namedTables() {
     const out = [];
-    const re = /(?:\bFROM|\bJOIN|,)\s*([A-Za-z_][\w.]*)(?:\s+(?:AS\s+)?([A-Za-z_]\w*))?/gi;
+    const text = ta.value;
+    const re = /(?:\bFROM|\bJOIN|,)\s*([A-Za-z_][\w.]*)/gi;
     let m;
-    while ((m = re.exec(ta.value)) !== null) {
+    while ((m = re.exec(text)) !== null) {
       const t = findTable(m[1]);
       if (!t) continue;
-      const alias = m[2] && !KW.has(m[2].toUpperCase()) ? m[2] : null;
+      // The alias is looked at without being consumed: it may be the next FROM's keyword.
+      const a = /^\s+(?:AS\s+)?([A-Za-z_]\w*)/i.exec(text.slice(re.lastIndex));
+      const alias = a && !KW.has(a[1].toUpperCase()) ? a[1] : null;
       out.push({ table: t, alias });
     }
     return out;
@@ -162,6 +167,7 @@
   ta.setAttribute('aria-controls', 'adql-complete');
   ta.setAttribute('aria-expanded', 'false');
   let items = [];
+  let dismissed = false; // Esc closed the list: it stays closed until the next edit
   let active = 0;
   let wordStart = 0;
 
@@ -289,7 +295,7 @@
       if (e.key === 'ArrowDown') { e.preventDefault(); move(1); return; }
       if (e.key === 'ArrowUp') { e.preventDefault(); move(-1); return; }
       if (e.key === 'Enter' || e.key === 'Tab') { e.preventDefault(); accept(active); return; }
-      if (e.key === 'Escape') { e.preventDefault(); closeList(); return; }
+      if (e.key === 'Escape') { e.preventDefault(); dismissed = true; closeList(); return; }
     }
     if (e.key === ' ' && e.ctrlKey) { e.preventDefault(); loadNames().then(() => openList(true)); return; }
     if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); runSync(); }
@@ -301,6 +307,7 @@
     wantColumns();
   }
   ta.addEventListener('input', (e) => {
+    dismissed = false;
     edited();
     if (e.inputType && e.inputType.startsWith('delete')) return closeList();
     loadNames().then(() => openList(false));
@@ -462,14 +469,6 @@
     }
     resultBox.appendChild(dl);
 
-    if (positions(meta) && rows.length) {
-      const u = new URLSearchParams({ LANG: 'ADQL', MAXREC: String(Math.min(parseInt(maxrec, 10) || PLOT_MAX, PLOT_MAX)), QUERY: query });
-      const fig = el('figure', { class: 'skyplot' });
-      fig.appendChild(el('img', { src: `${base}/plot.svg?${u}`, alt: 'Sky plot of the positions in the result', width: '640', height: '480' }));
-      fig.appendChild(el('figcaption', {}, 'Positions of the result (right ascension increases to the left).'));
-      resultBox.appendChild(fig);
-    }
-
     const wrap = el('div', { class: 'result-wrap' });
     const table = el('table', { class: 'result' });
     const thead = el('thead');
@@ -516,6 +515,14 @@
     draw();
     resultBox.appendChild(wrap);
     if (rows.length > PAGE) resultBox.appendChild(nav);
+    if (positions(meta) && rows.length) {
+      const u = new URLSearchParams({ LANG: 'ADQL', MAXREC: String(Math.min(parseInt(maxrec, 10) || PLOT_MAX, PLOT_MAX)), QUERY: query });
+      const fig = el('figure', { class: 'skyplot' });
+      fig.appendChild(el('img', { src: `${base}/plot.svg?${u}`, alt: 'Sky plot of the positions in the result', width: '640', height: '480' }));
+      fig.appendChild(el('figcaption', {}, 'Positions of the result (right ascension increases to the left).'));
+      resultBox.appendChild(fig);
+    }
+
   }
 
   highlight();
