@@ -264,9 +264,10 @@ pub async fn plot(State(state): State<Arc<Service>>, Path(id): Path<String>) -> 
         let job = finished(&state, &id).await?;
         let stored = read_result(&state, &job).await?;
         let names = stored.columns.iter().map(|c| (c.name.as_str(), c.ucd.as_deref()));
-        let (ra, dec) = position_columns(names).ok_or_else(|| {
-            TapError::bad_request("the result has no right ascension and declination columns")
-        })?;
+        // No position columns: an empty chart that says so (it is an image either way).
+        let Some((ra, dec)) = position_columns(names) else {
+            return Ok(plot_svg::render(&[], false));
+        };
         let num = |row: &[Option<String>], i: usize| row.get(i)?.as_deref()?.trim().parse::<f64>().ok();
         let points: Vec<(f64, f64)> = stored
             .rows
