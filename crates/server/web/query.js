@@ -38,6 +38,7 @@
 
   // ---- Highlighting -------------------------------------------------------------------
   const TOKEN = /(--[^\n]*)|('(?:[^']|'')*'?)|("(?:[^"]|"")*"?)|(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|([A-Za-z_][A-Za-z0-9_]*)|(\s+)|([\s\S])/g;
+  const FOLLOW = /\s*\(/y; // a function name is one followed by its parenthesis
   const pre = el('pre', { class: 'hl', 'aria-hidden': 'true' });
   const code = el('code');
   pre.appendChild(code);
@@ -58,7 +59,10 @@
       else if (m[5]) {
         const up = m[5].toUpperCase();
         if (KW.has(up)) cls = 'k';
-        else if (FN.has(up) && text.slice(TOKEN.lastIndex).match(/^\s*\(/)) cls = 'f';
+        else if (FN.has(up)) {
+          FOLLOW.lastIndex = TOKEN.lastIndex;
+          if (FOLLOW.test(text)) cls = 'f';
+        }
       }
       out.push({ start: m.index, end: TOKEN.lastIndex, text: m[0], cls, space: !!m[6] });
     }

@@ -163,6 +163,7 @@ async fn plot(state: &Arc<Service>, req: Request) -> Result<String, TapError> {
     params.take("FORMAT");
     params.take("RESPONSEFORMAT");
     let prepared = pipeline::prepare(state, &caller, &params, upload::Limits::sync(state)).await?;
+    tracing::info!(maxrec, query = %prepared.request.query, "sky plot query");
     let client = crate::http::sync::sync_connection(state).await?;
     let task_state = Arc::clone(state);
     // A task of its own, as /sync runs its queries: the query and its connection end cleanly

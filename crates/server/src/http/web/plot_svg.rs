@@ -175,10 +175,20 @@ pub fn render(points: &[(f64, f64)], capped: bool) -> String {
         "<rect x=\"{l}\" y=\"{t}\" width=\"{w}\" height=\"{h}\" fill=\"#f7f8fa\" stroke=\"#555555\"/>"
     );
     // RA ticks, placed in the unwrapped coordinate and labelled modulo 360.
-    let ra_step = tick_step(frame.u_hi - frame.u_lo, 6.0);
+    // The whole sky in a globe's steps (60° of RA, 30° of dec); a field in round steps.
+    let whole = frame == Frame::whole_sky();
+    let ra_step = if whole {
+        60.0
+    } else {
+        tick_step(frame.u_hi - frame.u_lo, 6.0)
+    };
     for u in ticks(frame.u_lo, frame.u_hi, ra_step) {
         let x = frame.x_of_u(u);
-        let ra = (u + frame.origin).rem_euclid(360.0);
+        // The left end of the whole sky is 360, not a second 0.
+        let ra = match u + frame.origin {
+            v if (v - 360.0).abs() < 1e-9 => 360.0,
+            v => v.rem_euclid(360.0),
+        };
         let _ = writeln!(
             s,
             "<line class=\"grid\" x1=\"{x:.2}\" y1=\"{t}\" x2=\"{x:.2}\" y2=\"{}\" stroke=\"#d8dbe0\"/>\
@@ -188,7 +198,11 @@ pub fn render(points: &[(f64, f64)], capped: bool) -> String {
             label(ra, ra_step)
         );
     }
-    let dec_step = tick_step(frame.dec_hi - frame.dec_lo, 6.0);
+    let dec_step = if whole {
+        30.0
+    } else {
+        tick_step(frame.dec_hi - frame.dec_lo, 6.0)
+    };
     for dec in ticks(frame.dec_lo, frame.dec_hi, dec_step) {
         let y = frame.y(dec);
         let _ = writeln!(
@@ -291,6 +305,11 @@ mod tests {
         assert!(svg.contains("Declination (deg)"));
         assert!(svg.contains(">7 positions</text>"));
         assert!(svg.contains("class=\"tick-ra\""));
+        let sky = render(&[(10.0, 10.0), (130.0, -40.0), (250.0, 0.0)], false);
+        assert!(
+            sky.contains(">360</text>") && sky.contains(">0</text>") && sky.contains(">180</text>"),
+            "{sky}"
+        );
         let empty = render(&[], false);
         assert!(empty.contains("No positions to plot") && !empty.contains("class=\"pt\""));
     }

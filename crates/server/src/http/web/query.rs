@@ -176,9 +176,10 @@ fn example_list(out: &mut String, schema: &TapSchema, base: &str) {
         out.push_str(&format!("<pre>{}</pre>\n", text(ex.query)));
         // The button does something only with JavaScript, which shows it.
         out.push_str(&format!(
-            "<p><button type=\"button\" class=\"use-example\" hidden data-query=\"{}\">Put it in the editor</button> \
+            "<p><button type=\"button\" class=\"use-example\" hidden data-query=\"{}\" aria-label=\"Put the query {} in the editor\">Put it in the editor</button> \
              Run it: {} · {} · {}</p></div>\n",
             attr(ex.query),
+            attr(ex.name),
             link(&run_url(base, ex.query, "html"), "HTML"),
             link(&run_url(base, ex.query, "votable"), "VOTable"),
             link(&run_url(base, ex.query, "csv"), "CSV"),
