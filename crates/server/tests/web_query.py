@@ -89,7 +89,20 @@ def main():
         ta.send_keys(Keys.ENTER)
         value = ta.get_attribute("value")
         check(value.endswith("WHERE phot_g_mean_mag"), f"Enter accepted the column: {value!r}")
-        ta.send_keys(" > 0 ORDER BY source_id")
+        # The keyboard: arrows move through the suggestions, Esc closes them.
+        ta.send_keys(" > 0 AND phot_")
+        wait.until(lambda _: len(d.find_elements(By.CSS_SELECTOR, "#adql-complete li")) >= 2
+                   and d.find_element(By.ID, "adql-complete").is_displayed())
+        ta.send_keys(Keys.ARROW_DOWN)
+        check(ta.get_attribute("aria-activedescendant") == "adql-opt-1", "ArrowDown moves to the second suggestion")
+        selected = d.find_elements(By.CSS_SELECTOR, "#adql-complete li[aria-selected=true]")
+        check(len(selected) == 1 and selected[0].get_attribute("id") == "adql-opt-1", "and marks it selected")
+        ta.send_keys(Keys.ARROW_UP)
+        check(ta.get_attribute("aria-activedescendant") == "adql-opt-0", "ArrowUp moves back")
+        ta.send_keys(Keys.ESCAPE)
+        check(not d.find_element(By.ID, "adql-complete").is_displayed(), "Esc closes the suggestions")
+        check(ta.get_attribute("value").endswith("AND phot_"), "Esc leaves the text as typed")
+        ta.send_keys("g_mean_mag < 40 ORDER BY source_id")
         ta.send_keys(Keys.ESCAPE)
         check(d.find_elements(By.CSS_SELECTOR, "#editor .tk"), "keywords are highlighted")
 
