@@ -59,6 +59,8 @@ def set_query(d, text):
 
 def shot(d, name):
     if SHOTS:
+        d.execute_script("const t = document.getElementById('adql'); t.scrollLeft = 0;"
+                         "t.dispatchEvent(new Event('scroll'))")
         d.save_screenshot(f"{SHOTS}/{name}.png")
         ok(f"screenshot {name}.png")
 

@@ -467,7 +467,7 @@
       const u = new URLSearchParams({ LANG: 'ADQL', FORMAT: o.value });
       if (maxrec) u.set('MAXREC', maxrec);
       u.set('QUERY', query);
-      const a = el('a', { href: `${base}/sync?${u}`, title: o.textContent }, o.value);
+      const a = el('a', { href: `${base}/sync?${u}`, title: `FORMAT=${o.value}` }, o.textContent);
       dl.appendChild(a);
       dl.appendChild(document.createTextNode(' '));
     }
@@ -528,6 +528,13 @@
     }
 
   }
+
+  // With this script a run is shown in the page whatever the format, so the format is the
+  // job's (and the result view reads VOTable back, not HTML).
+  const fmt = form.elements.FORMAT;
+  if (fmt.value === 'html') fmt.value = 'votable';
+  const fmtLabel = fmt.closest('label');
+  if (fmtLabel && fmtLabel.firstChild) fmtLabel.firstChild.textContent = 'Format of a job\'s result ';
 
   highlight();
 })();
