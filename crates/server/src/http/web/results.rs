@@ -19,6 +19,7 @@ use super::plot::{position, position_columns, svg_response, PLOT_MAX};
 use super::plot_svg;
 use crate::jobs::store::{self, Job};
 use crate::tap::{Service, TapError};
+use crate::vosi::xml::url_encode;
 use xmltext::{attr, text};
 
 /// Rows per page of the table.
@@ -175,6 +176,7 @@ fn body(base: &str, job: &Job, stored: Result<&Stored, &TapError>, page_no: usiz
             attr(&format!("{job_url}/results/result")),
             attr(&job_url)
         ));
+        out.push_str(&other_formats(base, job));
     }
     let stored = match stored {
         Ok(s) => s,
@@ -258,6 +260,35 @@ fn body(base: &str, job: &Job, stored: Result<&Stored, &TapError>, page_no: usiz
     out
 }
 
+/// Links running the job's query again by `/sync` in every other format (with its MAXREC and
+/// the sync limits): the stored result exists in one format only.
+fn other_formats(base: &str, job: &Job) -> String {
+    let param = |name: &str| {
+        job.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let Some(query) = param("QUERY") else {
+        return String::new();
+    };
+    // A query that needs its uploads cannot run again without them.
+    if param("UPLOAD").is_some() {
+        return String::new();
+    }
+    let mut out = String::from("<p class=\"downloads\">The same query in another format (runs it again): ");
+    for (value, label) in super::query::formats() {
+        let mut url = format!("{base}/sync?LANG=ADQL&FORMAT={}", url_encode(value));
+        if let Some(m) = param("MAXREC") {
+            url.push_str(&format!("&MAXREC={}", url_encode(m)));
+        }
+        url.push_str(&format!("&QUERY={}", url_encode(query)));
+        out.push_str(&format!("<a href=\"{}\">{}</a> ", attr(&url), text(&label)));
+    }
+    out.push_str("</p>\n");
+    out
+}
+
 /// `GET {base}/async/{id}/results/plot.svg`: the stored result's positions.
 pub async fn plot(State(state): State<Arc<Service>>, Path(id): Path<String>) -> Response {
     let drawn = async {
@@ -325,7 +356,10 @@ mod tests {
             execution_duration: 0,
             destruction: uws::UtcTime::from_system(std::time::SystemTime::UNIX_EPOCH),
             quote: None,
-            params: Vec::new(),
+            params: vec![
+                ("QUERY".into(), "SELECT ra, dec FROM t".into()),
+                ("MAXREC".into(), "500".into()),
+            ],
             error_message: None,
             result: Some(store::StoredResult {
                 file: "abc.csv".into(),
@@ -360,6 +394,10 @@ mod tests {
             "{html}"
         );
         assert_eq!(html.matches("<tr><td>").count(), 50);
+        assert!(
+            html.contains("href=\"/tap/sync?LANG=ADQL&amp;FORMAT=csv&amp;MAXREC=500&amp;QUERY=SELECT%20ra%2C%20dec%20FROM%20t\""),
+            "{html}"
+        );
         let last = body("/tap", &job, Ok(&stored), 99);
         assert!(
             last.contains("rows 101–120 of 120") && !last.contains("rel=\"next\""),
