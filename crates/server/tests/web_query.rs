@@ -245,7 +245,10 @@ fn the_query_page() {
         "{v}"
     );
     assert_eq!(v.matches("<tr><td>").count(), n.min(50), "{v}");
-    assert!(v.contains("href=\"/tap/sync?LANG=ADQL&amp;FORMAT=fits&amp;QUERY=SELECT"), "other formats: {v}");
+    assert!(
+        v.contains("href=\"/tap/sync?LANG=ADQL&amp;FORMAT=fits&amp;QUERY=SELECT"),
+        "other formats: {v}"
+    );
     let job_plot = get(&s, &format!("/async/{id}/results/plot.svg"));
     assert_eq!(job_plot.status, 200);
     assert_eq!(job_plot.text().matches("class=\"pt\"").count(), n);

@@ -27,16 +27,21 @@ pub const PAGE_ROWS: usize = 50;
 /// Results larger than this are not read back for a preview (the download link stays).
 const PREVIEW_MAX_BYTES: u64 = 64 * 1024 * 1024;
 
-/// A stored result read back: its columns and its rows as text (None for NULL).
+/// A stored result read back: its columns, its number of rows, and the rows asked for (from
+/// `first`) as text (None for NULL); only those are unescaped and kept.
 pub struct Stored {
     pub columns: Vec<UploadColumn>,
+    pub total: usize,
+    pub first: usize,
     pub rows: Vec<Vec<Option<String>>>,
 }
 
-/// The rows of PostgreSQL COPY text (what `read_upload` produces), unescaped.
-pub fn copy_rows(copy: &[u8]) -> Vec<Vec<Option<String>>> {
+/// Rows `rows` of PostgreSQL COPY text (what `read_upload` produces), unescaped.
+pub fn copy_rows(copy: &[u8], rows: std::ops::Range<usize>) -> Vec<Vec<Option<String>>> {
     let text = String::from_utf8_lossy(copy);
     text.split_terminator('\n')
+        .skip(rows.start)
+        .take(rows.len())
         .map(|line| {
             line.split('\t')
                 .map(|cell| {
@@ -85,8 +90,9 @@ async fn finished(state: &Service, id: &str) -> Result<Job, TapError> {
     Ok(job)
 }
 
-/// Read the job's stored result, when its format can be read back and it is not too large.
-async fn read_result(state: &Service, job: &Job) -> Result<Stored, TapError> {
+/// Read the job's stored result, when its format can be read back and it is not too large;
+/// keep the rows in `wanted`.
+async fn read_result(state: &Service, job: &Job, wanted: std::ops::Range<usize>) -> Result<Stored, TapError> {
     let Some(result) = &job.result else {
         return Err(no_preview("the job has no result"));
     };
@@ -112,7 +118,9 @@ async fn read_result(state: &Service, job: &Job) -> Result<Stored, TapError> {
         let table = votable::read_upload(&bytes, &limits)
             .map_err(|e| no_preview(format!("the result cannot be shown here: {e}")))?;
         Ok(Stored {
-            rows: copy_rows(&table.copy),
+            total: table.rows as usize,
+            first: wanted.start,
+            rows: copy_rows(&table.copy, wanted),
             columns: table.columns,
         })
     });
@@ -148,13 +156,15 @@ pub async fn view(
             return page.respond(&state.config, &caller);
         }
     };
-    let stored = read_result(&state, &job).await;
-    page.body = body(base, &job, stored.as_ref(), q.page.unwrap_or(1));
+    let page_no = q.page.unwrap_or(1).max(1);
+    let wanted = (page_no - 1).saturating_mul(PAGE_ROWS)..page_no.saturating_mul(PAGE_ROWS);
+    let stored = read_result(&state, &job, wanted).await;
+    page.body = body(base, &job, stored.as_ref());
     page.respond(&state.config, &caller)
 }
 
 /// The page's body: summary, links, plot, one page of rows.
-fn body(base: &str, job: &Job, stored: Result<&Stored, &TapError>, page_no: usize) -> String {
+fn body(base: &str, job: &Job, stored: Result<&Stored, &TapError>) -> String {
     let id = &job.id;
     let job_url = format!("{base}/async/{id}");
     let mut out = String::new();
@@ -186,17 +196,14 @@ fn body(base: &str, job: &Job, stored: Result<&Stored, &TapError>, page_no: usiz
         }
     };
     let names = stored.columns.iter().map(|c| (c.name.as_str(), c.ucd.as_deref()));
-    if position_columns(names).is_some() && !stored.rows.is_empty() {
+    if position_columns(names).is_some() && stored.total > 0 {
         out.push_str(&format!(
             "<figure class=\"skyplot\"><img src=\"{}\" width=\"640\" height=\"480\" alt=\"Sky plot of the positions in the result\">\
              <figcaption>Positions of the result (right ascension increases to the left).</figcaption></figure>\n",
             attr(&format!("{job_url}/results/plot.svg"))
         ));
     }
-    let pages = stored.rows.len().div_ceil(PAGE_ROWS).max(1);
-    let page_no = page_no.clamp(1, pages);
-    let first = (page_no - 1) * PAGE_ROWS;
-    let rows = &stored.rows[first.min(stored.rows.len())..(first + PAGE_ROWS).min(stored.rows.len())];
+    let (first, rows) = (stored.first, &stored.rows);
     out.push_str("<div class=\"result-wrap\"><table class=\"result\">\n<thead><tr>");
     for c in &stored.columns {
         let mut about: Vec<String> = Vec::new();
@@ -232,10 +239,18 @@ fn body(base: &str, job: &Job, stored: Result<&Stored, &TapError>, page_no: usiz
         out.push_str("</tr>\n");
     }
     out.push_str("</tbody></table></div>\n");
-    if stored.rows.is_empty() {
+    let view = format!("{job_url}/results/view");
+    let page_no = first / PAGE_ROWS + 1;
+    let pages = stored.total.div_ceil(PAGE_ROWS).max(1);
+    if stored.total == 0 {
         out.push_str("<p>No rows.</p>\n");
+    } else if rows.is_empty() {
+        out.push_str(&format!(
+            "<p>The result has {} rows: <a href=\"{}\">its last page</a>.</p>\n",
+            stored.total,
+            attr(&format!("{view}?page={pages}"))
+        ));
     } else {
-        let view = format!("{job_url}/results/view");
         out.push_str("<p class=\"pager\">");
         if page_no > 1 {
             out.push_str(&format!(
@@ -247,7 +262,7 @@ fn body(base: &str, job: &Job, stored: Result<&Stored, &TapError>, page_no: usiz
             "rows {}–{} of {}",
             first + 1,
             first + rows.len(),
-            stored.rows.len()
+            stored.total
         ));
         if page_no < pages {
             out.push_str(&format!(
@@ -293,7 +308,7 @@ fn other_formats(base: &str, job: &Job) -> String {
 pub async fn plot(State(state): State<Arc<Service>>, Path(id): Path<String>) -> Response {
     let drawn = async {
         let job = finished(&state, &id).await?;
-        let stored = read_result(&state, &job).await?;
+        let stored = read_result(&state, &job, 0..PLOT_MAX as usize).await?;
         let names = stored.columns.iter().map(|c| (c.name.as_str(), c.ucd.as_deref()));
         // No position columns: an empty chart that says so (it is an image either way).
         let Some((ra, dec)) = position_columns(names) else {
@@ -306,7 +321,7 @@ pub async fn plot(State(state): State<Arc<Service>>, Path(id): Path<String>) -> 
             .filter_map(|row| position(num(row, ra), num(row, dec)))
             .take(PLOT_MAX as usize)
             .collect();
-        let capped = stored.rows.len() > PLOT_MAX as usize;
+        let capped = stored.total > PLOT_MAX as usize;
         Ok::<_, TapError>(plot_svg::render(&points, capped))
     }
     .await;
@@ -322,28 +337,34 @@ mod tests {
 
     #[test]
     fn copy_text_is_unescaped_and_nulls_are_none() {
-        let rows = copy_rows(b"1\t10.5\tM\\t31\n2\t\\N\ta\\\\b\n");
+        let rows = copy_rows(b"1\t10.5\tM\\t31\n2\t\\N\ta\\\\b\n", 0..10);
         assert_eq!(rows.len(), 2);
         assert_eq!(
             rows[0],
             vec![Some("1".into()), Some("10.5".into()), Some("M\t31".into())]
         );
         assert_eq!(rows[1], vec![Some("2".into()), None, Some("a\\b".into())]);
+        let second = copy_rows(b"1\n2\n3\n", 1..2);
+        assert_eq!(second, vec![vec![Some("2".to_string())]]);
     }
 
-    fn job_with_rows(n: usize) -> (Job, Stored) {
-        let table = votable::read_upload(
-            b"ra,dec,name\n10.5,-3.25,<script>\n",
-            &ReadLimits {
-                max_rows: 10,
-                max_columns: 10,
-            },
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        let row = copy_rows(&table.copy).remove(0);
+    /// A job with `n` rows of ra, dec, name, and its result as page `page` reads it.
+    fn job_with_rows(n: usize, page: usize) -> (Job, Stored) {
+        let mut csv = String::from("ra,dec,name\n");
+        for i in 0..n {
+            csv.push_str(&format!("{}.5,-3.25,<script>\n", 10 + i));
+        }
+        let limits = ReadLimits {
+            max_rows: 1000,
+            max_columns: 10,
+        };
+        let table = votable::read_upload(csv.as_bytes(), &limits).unwrap_or_else(|e| panic!("{e}"));
+        let first = (page - 1) * PAGE_ROWS;
         let stored = Stored {
+            total: table.rows as usize,
+            first,
+            rows: copy_rows(&table.copy, first..first + PAGE_ROWS),
             columns: table.columns,
-            rows: vec![row; n],
         };
         let job = Job {
             id: "abc".into(),
@@ -376,8 +397,8 @@ mod tests {
 
     #[test]
     fn the_view_pages_rows_escapes_cells_and_plots_positions() {
-        let (job, stored) = job_with_rows(120);
-        let html = body("/tap", &job, Ok(&stored), 2);
+        let (job, stored) = job_with_rows(120, 2);
+        let html = body("/tap", &job, Ok(&stored));
         assert!(html.contains("rows 51–100 of 120"), "{html}");
         assert!(
             html.contains("href=\"/tap/async/abc/results/view?page=1\""),
@@ -398,10 +419,18 @@ mod tests {
             html.contains("href=\"/tap/sync?LANG=ADQL&amp;FORMAT=csv&amp;MAXREC=500&amp;QUERY=SELECT%20ra%2C%20dec%20FROM%20t\""),
             "{html}"
         );
-        let last = body("/tap", &job, Ok(&stored), 99);
+        assert!(html.contains("<tr><td>60.5</td>"), "row 51 first: {html}");
+        let (job, stored) = job_with_rows(120, 3);
+        let last = body("/tap", &job, Ok(&stored));
         assert!(
             last.contains("rows 101–120 of 120") && !last.contains("rel=\"next\""),
             "{last}"
+        );
+        let (job, past) = job_with_rows(120, 9);
+        let past = body("/tap", &job, Ok(&past));
+        assert!(
+            past.contains("href=\"/tap/async/abc/results/view?page=3\">its last page"),
+            "{past}"
         );
     }
 }
