@@ -67,7 +67,7 @@ def shot(d, name):
 
 def main():
     d = browser()
-    wait = WebDriverWait(d, 20)
+    wait = WebDriverWait(d, 60)
     try:
         d.get(BASE + "/")
         check("<form" in d.page_source and d.find_element(By.ID, "adql"), "the query page and its editor")
