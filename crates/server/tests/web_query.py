@@ -170,6 +170,13 @@ def main():
         d.execute_script("document.querySelector('figure.skyplot').scrollIntoView()")
         shot(d, "query-skyplot")
 
+        # A wrong query is not submitted as a job: its error is marked at once.
+        set_query(d, "SELECT TOP 3 source_id FROM gaiadr1.gaia_sourcee")
+        before = d.current_url
+        d.find_element(By.ID, "submit-job").click()
+        box = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#query-error p")))
+        check("line 1, column 29" in box.text and d.current_url == before, f"no job for a wrong query: {box.text!r}")
+
         # Submitted as a job: the browser lands on the job.
         set_query(d, "SELECT TOP 3 source_id FROM gaiadr1.gaia_source")
         d.find_element(By.ID, "submit-job").click()

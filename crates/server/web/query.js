@@ -417,6 +417,13 @@
     resultBox.textContent = '';
     resultBox.appendChild(el('p', { class: 'muted' }, 'Submitting the job…'));
     try {
+      // Checked first (MAXREC=0: translated and planned, not run), so that a mistake is marked
+      // in the editor now rather than found later in a failed job.
+      const check = await fetch(`${base}/sync`, { method: 'POST', body: params({ FORMAT: 'json', MAXREC: '0' }) });
+      if (!check.ok) {
+        resultBox.textContent = '';
+        return readError(check.status, await check.text());
+      }
       // The 303 to the job is followed: the final URL is the job's.
       const r = await fetch(`${base}/async`, { method: 'POST', body: params({ PHASE: 'RUN', FORMAT: form.elements.FORMAT.value }) });
       if (!r.ok) {
