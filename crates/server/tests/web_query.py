@@ -156,6 +156,18 @@ def main():
         check(d.find_element(By.ID, "adql").get_attribute("value") == wanted, "the example is in the editor")
         check(not d.find_elements(By.CSS_SELECTOR, "#editor mark.err"), "the error mark is gone")
 
+        # The table browser: a table's columns open under it; a click puts a name in the query.
+        set_query(d, "SELECT ")
+        det = d.find_element(By.CSS_SELECTOR, "details.columns[data-table='gaiadr1.gaia_source']")
+        d.execute_script("arguments[0].scrollIntoView()", det)
+        det.find_element(By.TAG_NAME, "summary").click()
+        wait.until(lambda _: det.find_elements(By.CSS_SELECTOR, "table.cols tr td"))
+        cells = [td.text for td in det.find_elements(By.CSS_SELECTOR, "table.cols tr td")]
+        check("ra" in cells and "pos.eq.ra;meta.main" in cells, "the columns with their UCDs")
+        det.find_element(By.XPATH, ".//button[text()='ra']").click()
+        value = d.find_element(By.ID, "adql").get_attribute("value")
+        check(value == "SELECT ra", f"a click inserts the column: {value!r}")
+
         # The sky plot of a cone.
         set_query(d, CONE)
         d.find_element(By.ID, "run").click()

@@ -101,7 +101,7 @@
   }
 
   // ---- The catalogue, loaded lazily ---------------------------------------------------
-  const cat = { loaded: null, schemas: [], tables: [], columns: new Map(), asked: new Set() };
+  const cat = { loaded: null, schemas: [], tables: [], columns: new Map(), asked: new Map() };
   const childText = (node, name) => {
     for (const c of node.children) if (c.localName === name) return c.textContent.trim();
     return '';
@@ -128,20 +128,26 @@
     return cat.tables.find((t) => t.name.toLowerCase() === n) ||
       cat.tables.find((t) => t.name.toLowerCase().split('.').pop() === n);
   }
+  // A table's columns, fetched once (`asked` keeps the promise): for completion and the browser.
   function loadColumns(table) {
     const key = table.name.toLowerCase();
-    if (cat.asked.has(key)) return;
-    cat.asked.add(key);
-    fetch(`${base}/tables/${encodeURIComponent(table.name)}`).then((r) => r.ok ? r.text() : '').then((xml) => {
+    if (cat.asked.has(key)) return cat.asked.get(key);
+    const done = fetch(`${base}/tables/${encodeURIComponent(table.name)}`).then((r) => r.ok ? r.text() : '').then((xml) => {
       const doc = new DOMParser().parseFromString(xml, 'application/xml');
       const cols = [];
       for (const c of doc.getElementsByTagName('column')) {
-        cols.push({ name: childText(c, 'name'), unit: childText(c, 'unit'), description: childText(c, 'description') });
+        cols.push({
+          name: childText(c, 'name'), unit: childText(c, 'unit'), ucd: childText(c, 'ucd'),
+          description: childText(c, 'description'), datatype: childText(c, 'dataType')
+        });
       }
       cat.columns.set(key, cols);
       // Names typed while the columns were on their way: offer them now.
       if (document.activeElement === ta && !dismissed) openList(false);
-    }).catch(() => {});
+      return cols;
+    }).catch(() => []);
+    cat.asked.set(key, done);
+    return done;
   }
   // The tables the query names, with their aliases: FROM/JOIN/comma, then an optional AS.
   function namedTables() {
@@ -328,6 +334,44 @@
       ta.focus();
       ta.setSelectionRange(0, 0);
       form.scrollIntoView({ behavior: 'smooth', block: 'start' });
+    });
+  }
+
+  // ---- The table browser: a table's columns under its name, inserted by a click ---------
+  function insertAtCaret(text) {
+    const start = ta.selectionStart;
+    const before = ta.value.slice(0, start);
+    const sep = before && !/[\s,(.]$/.test(before) ? ' ' : '';
+    ta.setRangeText(sep + text, start, ta.selectionEnd, 'end');
+    edited();
+    ta.focus();
+  }
+  for (const det of document.querySelectorAll('details.columns')) {
+    det.addEventListener('toggle', () => {
+      if (!det.open || det.dataset.loaded) return;
+      det.dataset.loaded = 'yes';
+      const name = det.dataset.table;
+      const box = det.querySelector('.columns-body');
+      box.textContent = 'Loading…';
+      loadColumns({ name }).then((cols) => {
+        box.textContent = '';
+        const t = el('table', { class: 'cols' });
+        const head = el('tr');
+        for (const h of ['column', 'unit', 'UCD', 'type', 'description']) head.appendChild(el('th', { scope: 'col' }, h));
+        t.appendChild(head);
+        for (const c of cols) {
+          const tr = el('tr');
+          const td = el('td');
+          const b = el('button', { type: 'button', class: 'insert', 'aria-label': `Insert ${c.name} into the query` }, c.name);
+          b.addEventListener('click', () => insertAtCaret(c.name));
+          td.appendChild(b);
+          tr.append(td, el('td', {}, c.unit), el('td', {}, c.ucd), el('td', {}, c.datatype), el('td', {}, c.description));
+          t.appendChild(tr);
+        }
+        const use = el('button', { type: 'button', class: 'insert' }, `Insert ${name}`);
+        use.addEventListener('click', () => insertAtCaret(name));
+        box.append(use, t);
+      });
     });
   }
 

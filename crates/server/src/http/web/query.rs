@@ -204,10 +204,15 @@ fn table_list(out: &mut String, schema: &TapSchema, base: &str) {
             let qualified = t.qualified_name();
             let url = format!("{base}/tables/{}", url_encode(&qualified));
             let description = nonblank(t.description.as_deref()).unwrap_or("");
+            // The columns open under the table: fetched by query.js when opened; without it
+            // the link to the VOSI description is there.
             out.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                "<tr><td>{}</td><td>{}<details class=\"columns\" data-table=\"{}\"><summary>Columns</summary>\
+                 <div class=\"columns-body\">{}</div></details></td><td>{}</td></tr>\n",
                 link(&url, &qualified),
                 text(description),
+                attr(&qualified),
+                link(&url, "the columns (VOSI)"),
                 link(
                     &run_url(base, &format!("SELECT TOP 10 * FROM {qualified}"), "html"),
                     "first rows"
@@ -327,6 +332,10 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("&amp;FORMAT=html&amp;QUERY="), "{html}");
+        assert!(
+            html.contains("<details class=\"columns\" data-table=\"public.stars\">"),
+            "{html}"
+        );
         assert!(!html.contains("<style"), "the policy forbids inline styles");
     }
 
