@@ -179,7 +179,6 @@
   let items = [];
   let dismissed = false; // Esc closed the list: it stays closed until the next edit
   let active = 0;
-  let wordStart = 0;
 
   function currentWord() {
     const caret = ta.selectionStart;
@@ -254,11 +253,10 @@
   }
 
   function openList(force) {
-    const { start, prefix } = currentWord();
+    const { prefix } = currentWord();
     if (!prefix && !force) return closeList();
     items = candidates(prefix);
     if (!items.length) return closeList();
-    wordStart = start;
     active = 0;
     list.textContent = '';
     items.forEach((c, i) => {
@@ -293,8 +291,9 @@
   function accept(i) {
     const c = items[i];
     if (!c) return;
-    const caret = ta.selectionStart;
-    ta.setRangeText(c.insert, wordStart, caret, 'end');
+    // The word as it is now (the caret may have moved since the list opened).
+    const { start } = currentWord();
+    ta.setRangeText(c.insert, start, ta.selectionStart, 'end');
     closeList();
     edited();
     ta.focus();
@@ -306,6 +305,7 @@
       if (e.key === 'ArrowUp') { e.preventDefault(); move(-1); return; }
       if (e.key === 'Enter' || e.key === 'Tab') { e.preventDefault(); accept(active); return; }
       if (e.key === 'Escape') { e.preventDefault(); dismissed = true; closeList(); return; }
+      if (['ArrowLeft', 'ArrowRight', 'Home', 'End', 'PageUp', 'PageDown'].includes(e.key)) closeList();
     }
     if (e.key === ' ' && e.ctrlKey) { e.preventDefault(); loadNames().then(() => openList(true)); return; }
     if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); runSync(); }
@@ -323,6 +323,7 @@
     loadNames().then(() => openList(false));
   });
   ta.addEventListener('blur', () => setTimeout(closeList, 150));
+  ta.addEventListener('mousedown', () => closeList());
   ta.addEventListener('focus', () => loadNames());
 
   // ---- Examples -----------------------------------------------------------------------
