@@ -129,7 +129,7 @@ pub fn svg_response(svg: String) -> Response {
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+        HeaderValue::from_static("default-src 'none'"),
     );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
