@@ -1,9 +1,9 @@
 //! The landing page `{base}/` (TAP §2: SHOULD), which is also the query page: what the service
 //! is, an ADQL form that posts to `/sync` (or to `/async` as a job) and works without
 //! JavaScript, the example queries, the tables, the endpoints. `query.js` turns the form into an
-//! editor (highlighting, completion from `/tables`, errors marked at their line and column) and
-//! shows the result in the page (`results.js` part of it: a paged table, download links, the
-//! sky plot of `plot.rs`).
+//! editor (highlighting, completion from `/tables`, errors marked at their line and column),
+//! opens each table's columns under it, and shows a run's result in the page (a paged table,
+//! download links, the sky plot of `plot.rs`).
 
 use std::sync::Arc;
 
