@@ -341,6 +341,13 @@ fn the_manage_forms_do_what_the_seed_lists() {
         page.contains("<td>1 (cut at MAXREC: there are more)</td>"),
         "{page}"
     );
+    // The rows as a page (web::results), which a person reaches from the job page.
+    assert!(
+        page.contains(&format!(
+            "href=\"/tap/async/{id}/results/view\">Look at the rows</a>"
+        )),
+        "{page}"
+    );
     // Aborting a finished job changes nothing (UWS), and says so on the job page.
     let r = go(&[("action", "abort"), ("job", &id)]);
     assert_eq!(r.status, 303, "{}", r.text());

@@ -109,7 +109,7 @@ pub use crate::voparquet::{
     ParquetWriter, CONTENT_KEY as VOPARQUET_CONTENT_KEY, MAX_GROUP_BYTES as VOPARQUET_MAX_GROUP_BYTES,
     VERSION_KEY as VOPARQUET_VERSION_KEY,
 };
-pub use crate::votable::{error_document, write_error_document, VOTableWriter};
+pub use crate::votable::{error_document, error_document_with, write_error_document, VOTableWriter};
 
 use std::io::{Seek, SeekFrom, Write};
 

@@ -325,7 +325,20 @@ pub fn write_error_document(out: &mut Vec<u8>, message: &str) {
 /// The DALI error document as a new buffer; see [`write_error_document`]. Serve it as
 /// `application/x-votable+xml` (or `text/xml` if that is what the client asked for).
 pub fn error_document(message: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(PROLOG.len() + EPILOG.len() + message.len() + 64);
-    write_error_document(&mut out, message);
+    error_document_with(message, &[])
+}
+
+/// The DALI error document with further `<INFO name value/>` elements after the
+/// `QUERY_STATUS` one, e.g. where in the query the error is (`line`, `column`) for an editor
+/// to mark it. DALI lets a RESOURCE hold other INFOs; clients look for `QUERY_STATUS` only,
+/// so they read the document as before.
+pub fn error_document_with(message: &str, infos: &[(&str, &str)]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(PROLOG.len() + EPILOG.len() + message.len() + 64 + 48 * infos.len());
+    out.extend_from_slice(PROLOG);
+    push_error_info(&mut out, message);
+    for (name, value) in infos {
+        push_info(&mut out, name, value);
+    }
+    out.extend_from_slice(EPILOG);
     out
 }

@@ -25,6 +25,22 @@ pub fn status(kind: ErrorKind) -> StatusCode {
     }
 }
 
+/// The DALI error document, with `line`, `column` and `hint` INFOs after `QUERY_STATUS` when
+/// the error is in the ADQL text: the query page marks the place in its editor from them, and
+/// clients that read `QUERY_STATUS` alone (pyvo, TapPlus, taplint) see the document as before.
+fn error_body(e: &TapError) -> Vec<u8> {
+    let mut infos: Vec<(&str, String)> = Vec::new();
+    if let Some(p) = e.position {
+        infos.push(("line", p.line.to_string()));
+        infos.push(("column", p.column.to_string()));
+    }
+    if let Some(h) = &e.hint {
+        infos.push(("hint", h.clone()));
+    }
+    let refs: Vec<(&str, &str)> = infos.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    votable::error_document_with(&e.message, &refs)
+}
+
 impl IntoResponse for TapError {
     fn into_response(self) -> Response {
         let code = status(self.kind);
@@ -46,7 +62,7 @@ impl IntoResponse for TapError {
             (
                 code,
                 [(header::CONTENT_TYPE, "application/x-votable+xml")],
-                votable::error_document(&self.message),
+                error_body(&self),
             )
                 .into_response()
         };
@@ -56,5 +72,31 @@ impl IntoResponse for TapError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_adql_error_says_where_it_is_in_extra_infos() {
+        let e = adql::AdqlError::new(adql::ErrorKind::UnknownName, "column 'rra' not found")
+            .at(Some(adql::Position { line: 2, column: 8 }))
+            .with_hint("did you mean 'ra'?");
+        let body = String::from_utf8(error_body(&TapError::from(e))).unwrap_or_default();
+        // QUERY_STATUS first and spelt as TapPlus searches for it; the position after it.
+        let status = body.find("<INFO name=\"QUERY_STATUS\" value=\"ERROR\">ADQL unknown name");
+        let line = body.find("<INFO name=\"line\" value=\"2\"/>");
+        assert!(status.is_some() && line.is_some() && status < line, "{body}");
+        assert!(body.contains("<INFO name=\"column\" value=\"8\"/>"), "{body}");
+        assert!(
+            body.contains("<INFO name=\"hint\" value=\"did you mean &apos;ra&apos;?\"/>")
+                || body.contains("<INFO name=\"hint\" value=\"did you mean 'ra'?\"/>"),
+            "{body}"
+        );
+        let plain = String::from_utf8(error_body(&TapError::bad_request("MAXREC must be a number")))
+            .unwrap_or_default();
+        assert!(!plain.contains("name=\"line\""), "{plain}");
     }
 }

@@ -89,6 +89,8 @@ pub fn router(app_state: AppState, auth: Arc<auth::AuthState>) -> Router {
         .route("/async/{id}/results", get(jobs::results))
         .route("/async/{id}/results/result", get(jobs::result))
         .route("/async/{id}/error", get(jobs::error))
+        .route("/async/{id}/results/view", get(web::results::view))
+        .route("/async/{id}/results/plot.svg", get(web::results::plot))
         .route_layer(axum::middleware::from_fn_with_state(
             app_state.clone(),
             jobs::owned,
@@ -106,20 +108,24 @@ pub fn router(app_state: AppState, auth: Arc<auth::AuthState>) -> Router {
                 Arc::clone(&state),
                 web::html_errors,
             ));
+    // One count of running sync queries per client, for /sync and the sky plot's queries.
+    let slots = per_client::ClientSlots::new(
+        Arc::new(state.config.clone()),
+        // Validated with the configuration (Config::validate).
+        crate::netblock::parse_list(&state.config.server.trusted_proxies).unwrap_or_default(),
+    );
+    let per_client = || axum::middleware::from_fn_with_state(Arc::clone(&slots), per_client::limit);
     let tap = Router::<AppState>::new()
-        .route("/", get(resources::landing))
+        .route("/", get(web::query::landing))
         .route(
             "/sync",
-            get(sync::sync)
-                .post(sync::sync)
-                .route_layer(axum::middleware::from_fn_with_state(
-                    per_client::ClientSlots::new(
-                        Arc::new(state.config.clone()),
-                        // Validated with the configuration (Config::validate).
-                        crate::netblock::parse_list(&state.config.server.trusted_proxies).unwrap_or_default(),
-                    ),
-                    per_client::limit,
-                )),
+            get(sync::sync).post(sync::sync).route_layer(per_client()),
+        )
+        .route(
+            "/plot.svg",
+            get(web::plot::sync_plot)
+                .post(web::plot::sync_plot)
+                .route_layer(per_client()),
         )
         .route("/async", job_list)
         .merge(one_job)

@@ -1,4 +1,4 @@
-//! The VOSI resources, the examples, the landing page and /metrics: documents built
+//! The VOSI resources, the examples and /metrics (the landing page is `web::query`): documents built
 //! by `crate::vosi` from the configuration and the current catalogue.
 
 use std::sync::Arc;
@@ -16,15 +16,6 @@ const XML: &str = "text/xml; charset=utf-8";
 
 fn xml(body: String) -> Response {
     ([(header::CONTENT_TYPE, XML)], body).into_response()
-}
-
-pub async fn landing(State(state): State<Arc<Service>>, req: Request) -> Response {
-    let served = state.served_for(&super::auth::caller_of(&req));
-    (
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        vosi::landing(&state.config, &served.tap_schema),
-    )
-        .into_response()
 }
 
 pub async fn capabilities(State(state): State<Arc<Service>>) -> Response {

@@ -71,7 +71,7 @@ pub(crate) const SYNC_RETRY_AFTER_SECS: u64 = 5;
 /// free: past that the service is saturated and says so with 503 + Retry-After instead of
 /// holding the request for as long as others run (one client's excess is a 429 earlier, in
 /// `http::per_client`). A database that cannot be reached is a 503 without Retry-After.
-async fn sync_connection(state: &Service) -> Result<deadpool_postgres::Object, TapError> {
+pub(crate) async fn sync_connection(state: &Service) -> Result<deadpool_postgres::Object, TapError> {
     let timeouts = deadpool_postgres::Timeouts {
         wait: Some(Duration::from_secs(state.config.limits.sync_queue_wait_secs)),
         create: Some(Duration::from_secs(15)),

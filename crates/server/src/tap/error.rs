@@ -38,6 +38,11 @@ pub struct TapError {
     pub message: String,
     /// Seconds for a `Retry-After` header (answers that expect a retry).
     pub retry_after: Option<u64>,
+    /// Where in the ADQL text the error is, when it is the query's (an editor marks it there;
+    /// `http::error` adds it to the error document as `line` and `column` INFOs).
+    pub position: Option<adql::Position>,
+    /// The query error's suggestion ("did you mean 'ra'?"), also part of `message`.
+    pub hint: Option<String>,
 }
 
 impl TapError {
@@ -46,6 +51,8 @@ impl TapError {
             kind,
             message: message.into(),
             retry_after: None,
+            position: None,
+            hint: None,
         }
     }
 
@@ -112,7 +119,11 @@ impl std::fmt::Display for TapError {
 
 impl From<adql::AdqlError> for TapError {
     fn from(e: adql::AdqlError) -> Self {
-        TapError::bad_request(format!("ADQL {e}"))
+        TapError {
+            position: e.position,
+            hint: e.hint.clone(),
+            ..TapError::bad_request(format!("ADQL {e}"))
+        }
     }
 }
 

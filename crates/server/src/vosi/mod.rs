@@ -1,19 +1,19 @@
-//! VOSI and TAPRegExt documents, the DALI examples and the landing page, as pure
+//! VOSI and TAPRegExt documents and the DALI examples, as pure
 //! functions of the configuration and the catalogue.
 //!
 //! Media types the HTTP layer should answer with: `text/xml` for capabilities, availability,
 //! tables and the XSD (what pyvo, taplint and TapPlus all accept); `text/html; charset=utf-8`
-//! (or `application/xhtml+xml`) for examples; `text/html; charset=utf-8` for the landing page.
+//! (or `application/xhtml+xml`) for examples.
 //!
 //! Submodules: `capabilities`, `availability`, `tables` (also the ESA TAP+ XSD), `examples`,
-//! `landing`, and `xml` (escaping and a small writer).
+//! and `xml` (escaping and a small writer). The landing page is the query page of the web
+//! front (`http/web/query.rs`), which uses the examples and the table groups from here.
 
 mod availability;
 mod capabilities;
-mod examples;
-mod landing;
-mod tables;
-mod xml;
+pub(crate) mod examples;
+pub(crate) mod tables;
+pub(crate) mod xml;
 
 use crate::config::Config;
 use crate::tap_schema::{TableInfo, TapSchema};
@@ -87,11 +87,6 @@ pub fn table(config: &Config, schema: &TapSchema, table: &TableInfo) -> String {
 /// `GET /examples` (DALI examples, XHTML with RDFa): the examples whose tables are served.
 pub fn examples(config: &Config, schema: &TapSchema) -> String {
     examples::examples(config, schema)
-}
-
-/// `GET {base}` (a page for humans).
-pub fn landing(config: &Config, schema: &TapSchema) -> String {
-    landing::landing(config, schema)
 }
 
 /// The XSD for the ESA TAP+ attributes, served at `{base}/xml/esatapplus.xsd` so that taplint
@@ -432,7 +427,6 @@ mod tests {
                 tableset(&c, &s, &TablesRequest::default()),
             ),
             ("examples.xhtml".to_string(), examples(&c, &s)),
-            ("index.html".to_string(), landing(&c, &s)),
             ("esatapplus.xsd".to_string(), esatapplus_xsd().to_string()),
         ];
         for t in &s.tables {

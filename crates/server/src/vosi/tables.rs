@@ -66,15 +66,15 @@ pub(super) const ESATAPPLUS_XSD: &str = r#"<?xml version="1.0" encoding="UTF-8"?
 "#;
 
 /// A `<schema>` of the tableset: the TAP_SCHEMA row if there is one, and its tables in order.
-pub(super) struct Group<'a> {
-    pub(super) name: String,
-    pub(super) info: Option<&'a SchemaInfo>,
-    pub(super) tables: Vec<&'a TableInfo>,
+pub(crate) struct Group<'a> {
+    pub(crate) name: String,
+    pub(crate) info: Option<&'a SchemaInfo>,
+    pub(crate) tables: Vec<&'a TableInfo>,
 }
 
 /// Tables grouped under their schemas: TAP_SCHEMA.schemas order first, then any schema that only
 /// the tables mention (first mention first), so that no table is ever left out.
-pub(super) fn groups(schema: &TapSchema) -> Vec<Group<'_>> {
+pub(crate) fn groups(schema: &TapSchema) -> Vec<Group<'_>> {
     let mut groups: Vec<Group> = schema
         .schemas
         .iter()

@@ -18,6 +18,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../../../web/job.js"),
     ),
+    (
+        "query.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../web/query.js"),
+    ),
 ];
 
 /// One tag for every asset of this build: the version and a digest of the contents.

@@ -250,6 +250,12 @@ fn results(b: &mut String, job: &Job, url: &str) {
                 },
                 t(&size(r.bytes))
             ));
+            // The rows as a page, with their sky plot when they have positions (web::results).
+            b.push_str(&format!(
+                "<p><a id=\"result-view\" href=\"{}/results/view\">Look at the rows</a> \
+                 (the first rows as a table, and a sky plot when the result has positions)</p>\n",
+                a(url)
+            ));
         }
         (Phase::Error | Phase::Aborted, _, Some(m)) => {
             b.push_str(&format!(

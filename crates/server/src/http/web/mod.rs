@@ -6,6 +6,10 @@
 //! page, and the security headers (`page::security_headers`: a Content-Security-Policy that
 //! allows scripts and styles from this service only, so nothing inline runs). Text from users or
 //! the catalogue goes through `xmltext` like every other document Tapir writes.
+//!
+//! The query side: `query` (the landing page, which is the query page; `web/query.js` makes its
+//! form an editor), `plot` (`/plot.svg`, a query's positions through the sync pipeline) and
+//! `plot_svg` (the chart itself), `results` (a finished job's result as a page, and its plot).
 
 pub(crate) mod assets;
 pub(crate) mod csrf;
@@ -15,6 +19,10 @@ mod manage;
 mod myjobs;
 pub(crate) mod negotiate;
 pub(crate) mod page;
+pub(crate) mod plot;
+pub(crate) mod plot_svg;
+pub(crate) mod query;
+pub(crate) mod results;
 
 use std::sync::Arc;
 
