@@ -141,24 +141,29 @@ impl ParquetWriter {
             *longest = (*longest).max(store.max_chars());
         }
         // The first group is encoded here too, so that the first bytes leave at once.
-        if let (true, Encoder::Inline(file)) = (last || self.groups == 0, &mut self.encoder) {
-            encode_group(file, &mut self.stores, out)?;
-        } else {
-            if let Encoder::Inline(_) = self.encoder {
-                self.encoder = Encoder::start(std::mem::replace(&mut self.encoder, Encoder::Closed))?;
+        let here = last || self.groups == 0;
+        if !here && matches!(self.encoder, Encoder::Inline(_)) {
+            if let Encoder::Inline(file) = std::mem::replace(&mut self.encoder, Encoder::Closed) {
+                self.encoder = match Worker::start(file) {
+                    Ok(worker) => Encoder::Thread(worker),
+                    Err(file) => Encoder::Inline(file),
+                };
             }
-            let Encoder::Thread(worker) = &mut self.encoder else {
-                return Err(Error::State("no Parquet file open"));
-            };
-            if let Some(stores) = worker.collect(out, true)? {
-                self.spare = Some(stores);
+        }
+        match &mut self.encoder {
+            Encoder::Closed => return Err(Error::State("no Parquet file open")),
+            Encoder::Inline(file) => encode_group(file, &mut self.stores, out)?,
+            Encoder::Thread(worker) => {
+                if let Some(stores) = worker.collect(out, true)? {
+                    self.spare = Some(stores);
+                }
+                let next = match self.spare.take() {
+                    Some(stores) => stores,
+                    None => self.stores.iter().map(Store::empty_like).collect(),
+                };
+                let full = std::mem::replace(&mut self.stores, next);
+                worker.send_group(full)?;
             }
-            let next = match self.spare.take() {
-                Some(stores) => stores,
-                None => self.stores.iter().map(Store::empty_like).collect(),
-            };
-            let full = std::mem::replace(&mut self.stores, next);
-            worker.send_group(full)?;
         }
         self.groups += 1;
         self.group_rows = 0;
@@ -173,39 +178,49 @@ impl ParquetWriter {
 enum Encoder {
     /// Before `begin` and after `end`.
     Closed,
-    Inline(Box<SerializedFileWriter<Vec<u8>>>),
+    Inline(Box<File>),
     Thread(Worker),
 }
 
-impl Encoder {
-    /// Moves the file writer of an inline encoder to a new thread.
-    fn start(inline: Encoder) -> Result<Encoder, Error> {
-        let Encoder::Inline(file) = inline else {
-            return Err(Error::State("no Parquet file open"));
-        };
-        // Both channels hold one message: the writer waits for a group's bytes before it
+/// The Parquet file writer; it writes into memory, which is moved to `out` group by group.
+type File = SerializedFileWriter<Vec<u8>>;
+
+impl Worker {
+    /// Moves `file` to a new encoder thread; gives it back when no thread can be started
+    /// (the writer then goes on encoding in place: slower, but the result is the same).
+    fn start(file: Box<File>) -> Result<Worker, Box<File>> {
+        // The channels hold one message each: the writer waits for a group's bytes before it
         // sends the next group, so neither side ever blocks on a send, and what is in flight
-        // is one row group.
+        // is one row group. The file travels on a channel of its own, after the thread has
+        // started, so that a failed start leaves it here.
+        let (file_tx, file_rx) = mpsc::sync_channel::<Box<File>>(1);
         let (jobs, job_rx) = mpsc::sync_channel::<Job>(1);
         let (done_tx, done) = mpsc::sync_channel::<Result<Done, Error>>(1);
-        std::thread::Builder::new()
+        let started = std::thread::Builder::new()
             .name("tapir-parquet".into())
-            .spawn(move || encode_on_thread(*file, &job_rx, &done_tx))
-            .map_err(|e| Error::Parquet(format!("cannot start the Parquet encoder thread: {e}")))?;
-        Ok(Encoder::Thread(Worker {
+            .spawn(move || {
+                if let Ok(file) = file_rx.recv() {
+                    encode_on_thread(*file, &job_rx, &done_tx);
+                }
+            });
+        if started.is_err() {
+            return Err(file);
+        }
+        file_tx.send(file).map_err(|mpsc::SendError(file)| file)?;
+        Ok(Worker {
             jobs,
             done,
             in_flight: false,
             buffer: Vec::new(),
-        }))
+        })
     }
 }
 
 /// The writer's end of the encoder thread, which owns the file writer.
 ///
-/// Why a thread: encoding a row group (levels, plain encoding, Snappy, statistics) is about as
-/// much work as gathering it, and a server fetches and decodes the next rows meanwhile; on two
-/// cores the two overlap. Memory stays bounded: one group filled here, one encoded there.
+/// Why a thread: encoding a row group (levels, plain encoding, Snappy, statistics) costs more
+/// than storing its values (in `perf` of the server, about twice), and meanwhile the server can
+/// fetch and decode the next rows; on two cores the two overlap. Memory stays bounded: one group filled here, one encoded there.
 /// When the writer is dropped mid-result (a client gone), the channel closes and the thread
 /// ends after the group it is encoding.
 struct Worker {
