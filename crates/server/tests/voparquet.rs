@@ -177,6 +177,25 @@ fn voparquet() {
         }
     }
 
+    // ----- a result of several row groups, the later ones encoded on the writer's own thread
+    // (issue 13's writing speed): 40,000 rows of bench.objects' columns (the demo copy has
+    // 10,000 rows, so each comes four times), nulls in parallax; every value as in the VOTable.
+    let groups = "SELECT TOP 40000 o.*, k.id AS copy FROM bench.objects AS o, bench.objects AS k \
+                  WHERE k.id <= 4 ORDER BY o.id, k.id";
+    let pq = sync(&s, groups, &[("FORMAT", "parquet"), ("MAXREC", "40000")]);
+    assert_parquet(&pq);
+    if let Some(python) = &python {
+        let vot = sync(&s, groups, &[("FORMAT", "votable"), ("MAXREC", "40000")]);
+        let report = compare(&s, python, "groups", &vot, &pq, "OK");
+        let line = report
+            .lines()
+            .find(|l| l.starts_with("rows: parquet 40000, votable 40000; row groups "))
+            .unwrap_or_else(|| panic!("{report}"));
+        let count: usize = line.rsplit(' ').next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        assert!(count >= 2, "{line}");
+        assert!(report.contains("astropy parquet.votable: 40000 rows"), "{report}");
+    }
+
     // ----- MAXREC cut rows off: the footer says OVERFLOW after the table.
     let over = sync(&s, types, &[("FORMAT", "parquet"), ("MAXREC", "3")]);
     assert_parquet(&over);

@@ -433,6 +433,114 @@ fn streams_in_bounded_row_groups() {
     assert_eq!(got[123_456][2], PqField::Str("star".into()));
 }
 
+/// Past the first row group, groups are encoded on the writer's own thread while the next one
+/// is filled. A long result with nulls, a row refused in a later group and a failure at the
+/// end reads back whole and in order; the footer's text arraysize is the longest text of any
+/// group (here one encoded on the thread); number columns carry chunk statistics and text
+/// none; and a writer dropped mid-result lets its thread go.
+#[test]
+fn groups_encoded_on_a_thread_read_back_whole() {
+    let fields = [
+        Field::new("id", Datatype::Long),
+        Field::new("x", Datatype::Double),
+        Field::new("mag", Datatype::Float),
+        Field::new("name", Datatype::Char).with_arraysize("*"),
+    ];
+    let longest = "an-unusually-long-name-written-late";
+    let rows: i64 = 300_000;
+    let mut writer = votable::writer_for("parquet").unwrap();
+    let mut out = Vec::new();
+    writer.begin(&mut out, &TableMeta::new(&fields)).unwrap();
+    let mut name = String::new();
+    for i in 0..rows {
+        name.clear();
+        name.push_str(if i == 170_000 { longest } else { "n" });
+        name.push_str(&i.to_string());
+        let x = if i % 7 == 0 {
+            Value::Null
+        } else {
+            Value::Double(i as f64 / 8.0)
+        };
+        if i == 250_000 {
+            let refused = writer.row(
+                &mut out,
+                &[Value::Long(i), x, Value::Text("not a float"), Value::Text(&name)],
+            );
+            assert!(
+                matches!(refused, Err(votable::Error::TypeMismatch { .. })),
+                "{refused:?}"
+            );
+            continue;
+        }
+        writer
+            .row(
+                &mut out,
+                &[Value::Long(i), x, Value::Float(i as f32), Value::Text(&name)],
+            )
+            .unwrap();
+    }
+    writer
+        .end(&mut out, Ending::Error("failed after the last row"))
+        .unwrap();
+
+    let file = reader(out);
+    let meta = file.metadata();
+    assert!(meta.num_row_groups() >= 4, "{} row groups", meta.num_row_groups());
+    assert_eq!(meta.file_metadata().num_rows(), rows - 1);
+    for group in meta.row_groups() {
+        assert!(group.column(0).statistics().is_some(), "id has min/max");
+        assert!(group.column(1).statistics().is_some(), "x has min/max");
+        assert!(group.column(3).statistics().is_none(), "no statistics for text");
+    }
+    let got = values(&file);
+    assert_eq!(got.len(), (rows - 1) as usize);
+    for (k, row) in got.iter().enumerate() {
+        let i = if k < 250_000 { k as i64 } else { k as i64 + 1 };
+        assert_eq!(row[0], PqField::Long(i), "row {k}");
+        let x = if i % 7 == 0 {
+            PqField::Null
+        } else {
+            PqField::Double(i as f64 / 8.0)
+        };
+        assert_eq!(row[1], x, "row {k}");
+        assert_eq!(row[2], PqField::Float(i as f32), "row {k}");
+        let name = if i == 170_000 {
+            format!("{longest}{i}")
+        } else {
+            format!("n{i}")
+        };
+        assert_eq!(row[3], PqField::Str(name), "row {k}");
+    }
+    let doc = content(&file);
+    let size = longest.len() + "170000".len();
+    assert!(
+        doc.contains(&format!(
+            "<FIELD name=\"name\" datatype=\"char\" arraysize=\"{size}*\"/>"
+        )),
+        "{doc}"
+    );
+    assert!(doc.contains("<INFO name=\"QUERY_STATUS\" value=\"ERROR\">failed after the last row</INFO>"));
+
+    // Dropped half-way (a client gone): no end, no hang, no panic.
+    let mut writer = votable::writer_for("parquet").unwrap();
+    let mut out = Vec::new();
+    writer.begin(&mut out, &TableMeta::new(&fields)).unwrap();
+    for i in 0..rows {
+        writer
+            .row(
+                &mut out,
+                &[Value::Long(i), Value::Null, Value::Float(1.0), Value::Text("n")],
+            )
+            .unwrap();
+    }
+    assert!(
+        out.len() > 4,
+        "row groups left before the end: {} bytes",
+        out.len()
+    );
+    drop(writer);
+}
+
 /// Writing speed of VOParquet against BINARY2 on rows like bench.objects' (a measurement, not a
 /// check: `cargo test --release -p tapir-votable --test voparquet -- --ignored --nocapture`).
 #[test]

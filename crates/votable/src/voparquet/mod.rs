@@ -10,13 +10,14 @@
 
 mod store;
 
+use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
 use std::sync::Arc;
 
 use parquet::basic::Compression;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::writer::SerializedFileWriter;
-use parquet::schema::types::Type;
+use parquet::schema::types::{ColumnPath, Type};
 
 use crate::column::{check_row_length, Column, Shape, State};
 use crate::voparquet::store::{schema_node, Store};
@@ -38,12 +39,17 @@ pub const MAX_GROUP_BYTES: usize = 8 << 20;
 /// Parquet's row group ordinals are 16-bit: never more groups than this (a row group then
 /// grows past the byte bound instead, which takes more than 256 GiB of output).
 const MAX_GROUPS: usize = i16::MAX as usize;
+/// How often (in rows) the writer looks whether the encoder thread has finished a group.
+const POLL_ROWS: u64 = 256;
 
 /// Writes a VOParquet file, streamed in row groups.
 ///
 /// Layout: `PAR1`, then one row group per ~1 to 8 MiB of values (the first small, so bytes
 /// leave early; doubling up to [`MAX_GROUP_BYTES`]), then the footer with the schema, the
-/// row group index and the VOTable. Memory is one row group's values, whatever the row count.
+/// row group index and the VOTable. From the second row group on, groups are encoded on a
+/// thread of the writer's own while the next is filled (see `Worker`). Memory is at most two
+/// row groups' values (one filled, one encoded) and one group's encoded bytes, whatever the
+/// row count.
 ///
 /// Types (nothing is lost; every column is nullable, nulls are Parquet nulls):
 ///
@@ -75,8 +81,13 @@ pub struct ParquetWriter {
     content_type: String,
     state: State,
     columns: Vec<Column>,
+    /// The row group being filled.
     stores: Vec<Store>,
-    file: Option<SerializedFileWriter<Vec<u8>>>,
+    /// Emptied stores back from the encoder, filled next (their buffers keep their capacity).
+    spare: Option<Vec<Store>>,
+    /// The longest text of each column in the row groups already handed to the encoder.
+    max_chars: Vec<usize>,
+    encoder: Encoder,
     /// What `begin` was told, kept for the footer VOTable, which `end` writes.
     meta: OwnedMeta,
     rows: u64,
@@ -105,7 +116,9 @@ impl ParquetWriter {
             state: State::Fresh,
             columns: Vec::new(),
             stores: Vec::new(),
-            file: None,
+            spare: None,
+            max_chars: Vec::new(),
+            encoder: Encoder::Closed,
             meta: OwnedMeta::default(),
             rows: 0,
             group_rows: 0,
@@ -115,30 +128,235 @@ impl ParquetWriter {
         }
     }
 
-    /// Writes the gathered rows as one row group and moves the encoded bytes to `out`.
-    fn flush_group(&mut self, out: &mut Vec<u8>) -> Result<(), Error> {
+    /// Hands the gathered rows over as one row group. The first group is encoded here and
+    /// moves to `out` at once; later ones go to the encoder thread, started at the second,
+    /// and the group before, which the thread must have finished first, moves to `out`: at
+    /// most one group is being filled and one encoded. The last group of a result that never
+    /// needed the thread is encoded here too.
+    fn flush_group(&mut self, out: &mut Vec<u8>, last: bool) -> Result<(), Error> {
         if self.group_rows == 0 {
             return Ok(());
         }
-        let failed = |e: parquet::errors::ParquetError| Error::Parquet(e.to_string());
-        let file = self.file.as_mut().ok_or(Error::State("no Parquet file open"))?;
-        let mut group = file.next_row_group().map_err(failed)?;
-        for store in &mut self.stores {
-            let mut column = group
-                .next_column()
-                .map_err(failed)?
-                .ok_or_else(|| Error::Parquet("fewer Parquet columns than fields".into()))?;
-            store.write(column.untyped())?;
-            column.close().map_err(failed)?;
+        for (longest, store) in self.max_chars.iter_mut().zip(&self.stores) {
+            *longest = (*longest).max(store.max_chars());
         }
-        group.close().map_err(failed)?;
-        drain(file, out)?;
+        // The first group is encoded here too, so that the first bytes leave at once.
+        let here = last || self.groups == 0;
+        if !here && matches!(self.encoder, Encoder::Inline(_)) {
+            if let Encoder::Inline(file) = std::mem::replace(&mut self.encoder, Encoder::Closed) {
+                self.encoder = match Worker::start(file) {
+                    Ok(worker) => Encoder::Thread(worker),
+                    Err(file) => Encoder::Inline(file),
+                };
+            }
+        }
+        match &mut self.encoder {
+            Encoder::Closed => return Err(Error::State("no Parquet file open")),
+            Encoder::Inline(file) => encode_group(file, &mut self.stores, out)?,
+            Encoder::Thread(worker) => {
+                if let Some(stores) = worker.collect(out, true)? {
+                    self.spare = Some(stores);
+                }
+                let next = match self.spare.take() {
+                    Some(stores) => stores,
+                    None => self.stores.iter().map(Store::empty_like).collect(),
+                };
+                let full = std::mem::replace(&mut self.stores, next);
+                worker.send_group(full)?;
+            }
+        }
         self.groups += 1;
         self.group_rows = 0;
         self.group_bytes = 0;
         self.group_limit = (self.group_limit * 2).min(MAX_GROUP_BYTES);
         Ok(())
     }
+}
+
+/// Where row groups are encoded: in the caller's thread for the first row group (and for a
+/// result of one group), then on a thread of the writer's own (see [`Worker`]).
+enum Encoder {
+    /// Before `begin` and after `end`.
+    Closed,
+    Inline(Box<File>),
+    Thread(Worker),
+}
+
+/// The Parquet file writer; it writes into memory, which is moved to `out` group by group.
+type File = SerializedFileWriter<Vec<u8>>;
+
+impl Worker {
+    /// Moves `file` to a new encoder thread; gives it back when no thread can be started
+    /// (the writer then goes on encoding in place: slower, but the result is the same).
+    fn start(file: Box<File>) -> Result<Worker, Box<File>> {
+        // The channels hold one message each: the writer waits for a group's bytes before it
+        // sends the next group, so neither side ever blocks on a send, and what is in flight
+        // is one row group. The file travels on a channel of its own, after the thread has
+        // started, so that a failed start leaves it here.
+        let (file_tx, file_rx) = mpsc::sync_channel::<Box<File>>(1);
+        let (jobs, job_rx) = mpsc::sync_channel::<Job>(1);
+        let (done_tx, done) = mpsc::sync_channel::<Result<Done, Error>>(1);
+        let started = std::thread::Builder::new()
+            .name("tapir-parquet".into())
+            .spawn(move || {
+                if let Ok(file) = file_rx.recv() {
+                    encode_on_thread(*file, &job_rx, &done_tx);
+                }
+            });
+        if started.is_err() {
+            return Err(file);
+        }
+        file_tx.send(file).map_err(|mpsc::SendError(file)| file)?;
+        Ok(Worker {
+            jobs,
+            done,
+            in_flight: false,
+            buffer: Vec::new(),
+        })
+    }
+}
+
+/// The writer's end of the encoder thread, which owns the file writer.
+///
+/// Why a thread: encoding a row group (levels, plain encoding, Snappy, statistics) costs more
+/// than storing its values (in `perf` of the server, about twice), and meanwhile the server can
+/// fetch and decode the next rows; on two cores the two overlap. Memory stays bounded: one group filled here, one encoded there.
+/// When the writer is dropped mid-result (a client gone), the channel closes and the thread
+/// ends after the group it is encoding.
+struct Worker {
+    jobs: SyncSender<Job>,
+    done: Receiver<Result<Done, Error>>,
+    in_flight: bool,
+    /// The byte buffer of the last answer, emptied, for the next group.
+    buffer: Vec<u8>,
+}
+
+enum Job {
+    /// Encode these stores as a row group; `buffer` is an emptied byte buffer to write the
+    /// next group into (recycled, so the thread does not touch fresh memory for every group).
+    Group { stores: Vec<Store>, buffer: Vec<u8> },
+    /// Write the footer with these key/value pairs and hand back the rest of the file.
+    Finish(Vec<KeyValue>),
+}
+
+/// What the thread sends back: the bytes written since the last answer, and the emptied
+/// stores of the group it encoded (none after `Finish`).
+struct Done {
+    bytes: Vec<u8>,
+    stores: Option<Vec<Store>>,
+}
+
+impl Worker {
+    fn send(&mut self, job: Job) -> Result<(), Error> {
+        self.jobs.send(job).map_err(|_| stopped())?;
+        self.in_flight = true;
+        Ok(())
+    }
+
+    /// Moves the answer to the job in flight, if any, to `out`, waiting for it when `wait`;
+    /// returns the stores it sends back.
+    fn collect(&mut self, out: &mut Vec<u8>, wait: bool) -> Result<Option<Vec<Store>>, Error> {
+        if !self.in_flight {
+            return Ok(None);
+        }
+        let answer = if wait {
+            self.done.recv().map_err(|_| stopped())?
+        } else {
+            match self.done.try_recv() {
+                Ok(answer) => answer,
+                Err(TryRecvError::Empty) => return Ok(None),
+                Err(TryRecvError::Disconnected) => return Err(stopped()),
+            }
+        };
+        self.in_flight = false;
+        let mut done = answer?;
+        if out.is_empty() {
+            std::mem::swap(out, &mut done.bytes);
+        } else {
+            out.extend_from_slice(&done.bytes);
+        }
+        done.bytes.clear();
+        self.buffer = done.bytes;
+        Ok(done.stores)
+    }
+
+    /// Sends the next row group.
+    fn send_group(&mut self, stores: Vec<Store>) -> Result<(), Error> {
+        let buffer = std::mem::take(&mut self.buffer);
+        self.send(Job::Group { stores, buffer })
+    }
+}
+
+fn stopped() -> Error {
+    Error::Parquet("the Parquet encoder thread stopped".into())
+}
+
+/// The encoder thread: encodes each group it is sent, and the footer, until told to finish or
+/// until the writer goes away.
+fn encode_on_thread(
+    mut file: SerializedFileWriter<Vec<u8>>,
+    jobs: &Receiver<Job>,
+    done: &SyncSender<Result<Done, Error>>,
+) {
+    while let Ok(job) = jobs.recv() {
+        let answer = match job {
+            Job::Group { mut stores, buffer } => {
+                write_group(&mut file, &mut stores).map(|()| {
+                    // The group's bytes leave as they are; the sink goes on in the emptied
+                    // buffer. The file writer counts its offsets itself.
+                    let bytes = std::mem::replace(file.inner_mut(), buffer);
+                    Done {
+                        bytes,
+                        stores: Some(stores),
+                    }
+                })
+            }
+            Job::Finish(pairs) => {
+                for pair in pairs {
+                    file.append_key_value_metadata(pair);
+                }
+                let answer = file
+                    .into_inner()
+                    .map(|bytes| Done { bytes, stores: None })
+                    .map_err(|e| Error::Parquet(e.to_string()));
+                let _ = done.send(answer);
+                return;
+            }
+        };
+        let failed = answer.is_err();
+        if done.send(answer).is_err() || failed {
+            return;
+        }
+    }
+}
+
+/// Writes `stores` as one row group of `file`, moves the bytes to `out` and empties the
+/// stores for the next group.
+fn encode_group(
+    file: &mut SerializedFileWriter<Vec<u8>>,
+    stores: &mut [Store],
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    write_group(file, stores)?;
+    drain(file, out)
+}
+
+/// Writes `stores` as one row group of `file` (its bytes flushed to the file's sink) and
+/// empties them.
+fn write_group(file: &mut SerializedFileWriter<Vec<u8>>, stores: &mut [Store]) -> Result<(), Error> {
+    let failed = |e: parquet::errors::ParquetError| Error::Parquet(e.to_string());
+    let mut group = file.next_row_group().map_err(failed)?;
+    for store in stores.iter_mut() {
+        let mut column = group
+            .next_column()
+            .map_err(failed)?
+            .ok_or_else(|| Error::Parquet("fewer Parquet columns than fields".into()))?;
+        store.write(column.untyped())?;
+        column.close().map_err(failed)?;
+        store.reclaim();
+    }
+    group.close().map_err(failed)?;
+    file.flush().map_err(|e| Error::Parquet(e.to_string()))
 }
 
 impl ParquetWriter {
@@ -157,8 +375,8 @@ impl ParquetWriter {
             .fields
             .iter()
             .zip(&self.columns)
-            .zip(&self.stores)
-            .map(|((field, col), store)| footer_field(field, col, store))
+            .zip(&self.max_chars)
+            .map(|((field, col), &longest)| footer_field(field, col, longest))
             .collect();
         let infos: Vec<(&str, &str)> = self
             .meta
@@ -190,10 +408,10 @@ impl ParquetWriter {
 }
 
 /// A FIELD as the footer declares it; see [`ParquetWriter::footer`].
-fn footer_field(field: &Field, col: &Column, store: &Store) -> Field {
+fn footer_field(field: &Field, col: &Column, longest: usize) -> Field {
     let mut field = field.clone();
     if matches!(col.datatype, Datatype::Char | Datatype::UnicodeChar) {
-        field.arraysize = Some(match store.max_chars() {
+        field.arraysize = Some(match longest {
             0 => "*".to_owned(),
             n => format!("{n}*"),
         });
@@ -270,18 +488,34 @@ impl ResultWriter for ParquetWriter {
         self.columns = Column::columns(meta.fields)?;
         let failed = |e: parquet::errors::ParquetError| Error::Parquet(e.to_string());
         let mut nodes = Vec::with_capacity(self.columns.len());
-        let properties = WriterProperties::builder()
+        let mut properties = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
             // No dictionaries: measurements and identifiers are nearly all distinct, and for them
             // trying a dictionary (hashing every value until the dictionary page overflows, in
             // every row group) cost about a tenth of the writing time on bench.objects; Snappy
             // still shrinks repeated text.
             .set_dictionary_enabled(false)
-            // Per-chunk min/max only: readers prune row groups with them, and per-page
-            // statistics would cost a comparison per value for little.
-            .set_statistics_enabled(EnabledStatistics::Chunk)
-            .set_created_by(format!("Tapir {} (parquet-rs)", env!("CARGO_PKG_VERSION")))
-            .build();
+            // Statistics only where they pay: per-chunk min/max of number columns, with which
+            // readers (pyarrow datasets, DuckDB, Polars) skip row groups of a large result. Not
+            // per page (a comparison per value for little), and not for text and arrays, whose
+            // min/max a filter rarely uses and which cost a string comparison and a reference
+            // count per value (about a twentieth of the server's CPU time on bench.objects).
+            .set_statistics_enabled(EnabledStatistics::None)
+            .set_created_by(format!("Tapir {} (parquet-rs)", env!("CARGO_PKG_VERSION")));
+        for (field, col) in meta.fields.iter().zip(&self.columns) {
+            let number = col.shape == Shape::Scalar
+                && !matches!(
+                    col.datatype,
+                    Datatype::Char | Datatype::UnicodeChar | Datatype::Boolean
+                );
+            if number {
+                properties = properties.set_column_statistics_enabled(
+                    ColumnPath::new(vec![field.name.clone()]),
+                    EnabledStatistics::Chunk,
+                );
+            }
+        }
+        let properties = properties.build();
         for (i, (field, col)) in meta.fields.iter().zip(&self.columns).enumerate() {
             let (node, store) = schema_node(&field.name, col).map_err(|e| match e {
                 Error::UnsupportedField { name, reason, .. } => Error::UnsupportedField {
@@ -300,11 +534,11 @@ impl ResultWriter for ParquetWriter {
             .map_err(failed)?;
         let file =
             SerializedFileWriter::new(Vec::new(), Arc::new(schema), Arc::new(properties)).map_err(failed)?;
+        let mut file = Box::new(file);
+        drain(&mut file, out)?;
         self.meta = OwnedMeta::of(meta);
-        self.file = Some(file);
-        if let Some(file) = self.file.as_mut() {
-            drain(file, out)?;
-        }
+        self.max_chars = vec![0; self.stores.len()];
+        self.encoder = Encoder::Inline(file);
         self.state = State::Open;
         Ok(())
     }
@@ -317,8 +551,8 @@ impl ResultWriter for ParquetWriter {
         // check).
         let mut added = 0;
         for (i, ((col, store), value)) in self.columns.iter().zip(&mut self.stores).zip(values).enumerate() {
-            match col.cell(i, value) {
-                Ok(cell) => added += store.push(&cell),
+            match store.push_value(col, i, value) {
+                Ok(bytes) => added += bytes,
                 Err(e) => {
                     for store in &mut self.stores[..i] {
                         store.pop_last();
@@ -331,20 +565,42 @@ impl ResultWriter for ParquetWriter {
         self.rows += 1;
         self.group_rows += 1;
         if self.group_bytes >= self.group_limit && self.groups + 1 < MAX_GROUPS {
-            self.flush_group(out)?;
+            self.flush_group(out, false)?;
+        } else if self.rows % POLL_ROWS == 0 {
+            // The bytes of a group the thread has finished leave now rather than at the next
+            // flush.
+            if let Encoder::Thread(worker) = &mut self.encoder {
+                if let Some(stores) = worker.collect(out, false)? {
+                    self.spare = Some(stores);
+                }
+            }
         }
         Ok(())
     }
 
     fn end(&mut self, out: &mut Vec<u8>, ending: Ending<'_>) -> Result<(), Error> {
         self.state.expect_open()?;
-        self.flush_group(out)?;
+        self.flush_group(out, true)?;
         let content = self.footer(ending)?;
-        let mut file = self.file.take().ok_or(Error::State("no Parquet file open"))?;
-        file.append_key_value_metadata(KeyValue::new(VERSION_KEY.to_owned(), "1.0".to_owned()));
-        file.append_key_value_metadata(KeyValue::new(CONTENT_KEY.to_owned(), content));
-        let sink = file.into_inner().map_err(|e| Error::Parquet(e.to_string()))?;
-        out.extend_from_slice(&sink);
+        let pairs = vec![
+            KeyValue::new(VERSION_KEY.to_owned(), "1.0".to_owned()),
+            KeyValue::new(CONTENT_KEY.to_owned(), content),
+        ];
+        match std::mem::replace(&mut self.encoder, Encoder::Closed) {
+            Encoder::Inline(mut file) => {
+                for pair in pairs {
+                    file.append_key_value_metadata(pair);
+                }
+                let sink = file.into_inner().map_err(|e| Error::Parquet(e.to_string()))?;
+                out.extend_from_slice(&sink);
+            }
+            Encoder::Thread(mut worker) => {
+                worker.collect(out, true)?;
+                worker.send(Job::Finish(pairs))?;
+                worker.collect(out, true)?;
+            }
+            Encoder::Closed => return Err(Error::State("no Parquet file open")),
+        }
         self.state = State::Done;
         Ok(())
     }
