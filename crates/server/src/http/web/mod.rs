@@ -10,6 +10,11 @@
 //! The query side: `query` (the landing page, which is the query page; `web/query.js` makes its
 //! form an editor), `plot` (`/plot.svg`, a query's positions through the sync pipeline) and
 //! `plot_svg` (the chart itself), `results` (a finished job's result as a page, and its plot).
+//!
+//! The job side: `job` (a job's page for a browser, chosen by `negotiate` from `Accept`, the UWS
+//! document for every other client), `manage` (ESO's job-number forms), `myjobs` (log in, the
+//! user's jobs, bulk delete), `csrf` (the Origin rule for cookie-authenticated changes) and
+//! `errors` (an error as a page for a browser, the DALI document for programs).
 
 pub(crate) mod assets;
 pub(crate) mod csrf;
