@@ -6,43 +6,11 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{curl, embedded_url, free_port, start_with, Reply, Server};
-
-/// `tapir <args> --database-url <the server's cluster>`, with `stdin` piped in.
-fn tapir(s: &Server, args: &[&str], stdin: &str) -> (bool, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tapir"))
-        .args(args)
-        .arg("--database-url")
-        .arg(embedded_url(s))
-        .env("TAPIR_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("tapir runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("stdin written");
-    let out = child.wait_with_output().expect("tapir ends");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn add_user(s: &Server, name: &str, password: &str) {
-    let (ok, out, err) = tapir(s, &["user", "add", name], &format!("{password}\n"));
-    assert!(ok, "user add {name}: {out} {err}");
-}
+use common::{add_user, curl, embedded_url, free_port, start_with, tapir, Reply, Server};
 
 /// A self-signed certificate for 127.0.0.1 in `dir`: (cert, key).
 fn certificate(dir: &Path) -> (String, String) {

@@ -9,11 +9,10 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use common::{curl, embedded_url, get, post, start_with, Reply, Server};
+use common::{add_user, curl, embedded_url, get, post, start_with, Reply, Server};
 
 /// What Chromium sends when a person follows a link or a form's 303.
 const CHROMIUM: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,\
@@ -409,33 +408,6 @@ fn hostile_job_parameters_are_text() {
     );
 }
 
-/// `tapir <args> --database-url <the server's cluster>`, with `stdin` piped in.
-fn tapir(s: &Server, args: &[&str], stdin: &str) -> String {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tapir"))
-        .args(args)
-        .arg("--database-url")
-        .arg(embedded_url(s))
-        .env("TAPIR_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("tapir runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("stdin written");
-    let out = child.wait_with_output().expect("tapir ends");
-    assert!(
-        out.status.success(),
-        "tapir {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// The session cookie of a login by the TAP+ endpoint (as TapPlus does it).
 fn login_cookie(s: &Server, user: &str, password: &str) -> String {
     let r = post(s, "/login", &[("username", user), ("password", password)]);
@@ -449,7 +421,7 @@ fn cross_site_changes_with_the_cookie_are_refused() {
     let Some(s) = start() else {
         return;
     };
-    tapir(&s, &["user", "add", "alice"], "alice-pw\n");
+    add_user(&s, "alice", "alice-pw");
     let cookie = format!("Cookie: {}", login_cookie(&s, "alice", "alice-pw"));
     let origin = s.base.trim_end_matches("/tap").to_string();
     // TapPlus: the cookie and no Origin creates and changes jobs.
@@ -626,8 +598,8 @@ fn my_jobs_lists_and_filters() {
     let Some(s) = start() else {
         return;
     };
-    tapir(&s, &["user", "add", "alice"], "alice-pw\n");
-    tapir(&s, &["user", "add", "bob"], "bob-pw\n");
+    add_user(&s, "alice", "alice-pw");
+    add_user(&s, "bob", "bob-pw");
     let cookie = format!("Cookie: {}", login_cookie(&s, "alice", "alice-pw"));
     let mut ids = Vec::new();
     for (name, user) in [
@@ -752,7 +724,7 @@ fn a_person_manages_jobs_in_chromium() {
     let Some(s) = start() else {
         return;
     };
-    tapir(&s, &["user", "add", "alice"], "alice-pw\n");
+    add_user(&s, "alice", "alice-pw");
     let shots = std::env::var_os("TAPIR_SCREENSHOTS")
         .filter(|v| v == "1")
         .map(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots"));

@@ -344,3 +344,37 @@ impl Drop for BenchLock {
         let _ = self.child.wait();
     }
 }
+
+/// `tapir <args> --database-url <the server's cluster>`, with `stdin` piped in:
+/// (success, stdout, stderr).
+pub fn tapir(s: &Server, args: &[&str], stdin: &str) -> (bool, String, String) {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tapir"))
+        .args(args)
+        .arg("--database-url")
+        .arg(embedded_url(s))
+        .env("TAPIR_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("tapir runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("stdin written");
+    let out = child.wait_with_output().expect("tapir ends");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A user of the server's database (`tapir user add`), or the test fails.
+pub fn add_user(s: &Server, name: &str, password: &str) {
+    let (ok, out, err) = tapir(s, &["user", "add", name], &format!("{password}\n"));
+    assert!(ok, "user add {name}: {out} {err}");
+}

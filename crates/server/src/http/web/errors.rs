@@ -20,7 +20,10 @@ const MAX_ERROR_BODY: usize = 256 * 1024;
 
 /// The layer on the job endpoints and the job pages (`http::router`, `web::routes`).
 pub async fn html_errors(State(state): State<Arc<Service>>, req: Request, next: Next) -> Response {
-    let browser = prefers_html(req.headers());
+    // Programs (every UWS client) pass straight through, at no cost.
+    if !prefers_html(req.headers()) {
+        return next.run(req).await;
+    }
     let caller = caller_of(&req);
     let path = req.uri().path().to_string();
     let response = next.run(req).await;
@@ -30,7 +33,7 @@ pub async fn html_errors(State(state): State<Arc<Service>>, req: Request, next: 
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    if !browser || !(status.is_client_error() || status.is_server_error()) || is_html {
+    if !(status.is_client_error() || status.is_server_error()) || is_html {
         return response;
     }
     let (parts, body) = response.into_parts();
