@@ -135,7 +135,20 @@ fn voparquet() {
     let obscore = "SELECT TOP 10 obs_id, obs_release_date, s_region, calib_level, access_estsize, \
                    t_min, em_min FROM ivoa.ObsCore ORDER BY obs_id";
     let bench = "SELECT TOP 1000 * FROM bench.objects ORDER BY id";
-    for (name, query) in [("types", types), ("obscore", obscore), ("bench", bench)] {
+    // No rows: astropy's reader needs the width keys here (without them it fails on `max()`
+    // of nothing).
+    let empty = "SELECT * FROM bench.objects WHERE id < 0";
+    // Text with nulls: no width key (astropy would read a null as the text `None`).
+    let text_nulls = "SELECT TOP 20 source_id, \
+                      CASE WHEN MOD(source_id, 2) = 0 THEN phot_variable_flag END AS maybe \
+                      FROM gaiadr1.gaia_source ORDER BY source_id";
+    for (name, query) in [
+        ("types", types),
+        ("obscore", obscore),
+        ("bench", bench),
+        ("empty", empty),
+        ("text_nulls", text_nulls),
+    ] {
         let pq = sync(&s, query, &[("FORMAT", "parquet")]);
         assert_parquet(&pq);
         let vot = sync(&s, query, &[("FORMAT", "votable")]);
@@ -156,6 +169,14 @@ fn voparquet() {
                     assert!(report.contains(line), "{line}\n{report}");
                 }
             }
+            if name == "text_nulls" {
+                assert!(report.contains("width key maybe: absent (has nulls)"), "{report}");
+                assert!(!report.contains("nulls: 0\n"), "{report}");
+            }
+            if name == "empty" {
+                assert!(report.contains("width key name: 1\n"), "{report}");
+                assert!(report.contains("astropy parquet.votable: 0 rows"), "{report}");
+            }
             if name == "obscore" {
                 assert!(
                     report.contains("column obs_release_date: char[*] -> string"),
@@ -167,6 +188,13 @@ fn voparquet() {
                 // parallax is null for about 5% of the rows.
                 assert!(!report.contains("nulls: 0\n"), "{report}");
                 assert!(report.contains("astropy parquet.votable: 1000 rows"), "{report}");
+                // astropy's width key (`BENCH-0000042`), so its reader needs no loop over the
+                // values, and the fixed-width text it then makes.
+                assert!(report.contains("width key name: 13\n"), "{report}");
+                assert!(
+                    report.contains("astropy column name: dtype <U13 unit - ucd meta.id description yes"),
+                    "{report}"
+                );
                 assert!(
                     report.contains(
                         "astropy column ra: dtype float64 unit deg ucd pos.eq.ra;meta.main description yes"

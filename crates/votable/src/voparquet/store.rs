@@ -169,6 +169,12 @@ impl Store {
         self.max_chars
     }
 
+    /// Whether the values gathered since the last write include a null (a scalar column's
+    /// definition level 0). Asked once per row group, before it is written.
+    pub fn has_null(&self) -> bool {
+        !self.list && self.def.contains(&0)
+    }
+
     /// Appends one value of column `col` (the `index`-th) and returns about how many bytes it
     /// adds to the row group, or the error [`Column::cell`] gives for a value that does not fit.
     ///
