@@ -432,7 +432,10 @@ pub(crate) mod server_change {
 ///
 /// Fair share (issue 14): the next job is the oldest QUEUED one of the owner with the fewest
 /// jobs EXECUTING (anonymous jobs count as one owner), so one user's 200 queued jobs do not
-/// hold another user's single job behind them. An authenticated user runs at most their
+/// hold another user's single job behind them. Between owners running as many, the one with
+/// fewer jobs waiting goes first: by age alone, whenever both had none running (a worker
+/// freed while the other worker ran someone else's job), the backlog's oldest job won the
+/// tie, and a single job waited for several of the backlog's to start first. An authenticated user runs at most their
 /// running allowance at once (`limits`: the default, or the widest of their groups' as
 /// `tapir.user_groups` has them now); their further jobs stay QUEUED (never refused) until
 /// one ends.
@@ -448,15 +451,18 @@ pub async fn claim(
          WHERE job_id = ( \
              WITH running AS (SELECT owner_id, count(*) AS n FROM tapir.jobs \
                               WHERE phase = '{to}' GROUP BY owner_id), \
+                  waiting AS (SELECT owner_id, count(*) AS n FROM tapir.jobs \
+                              WHERE phase = '{from}' GROUP BY owner_id), \
                   allowed AS (SELECT g.user_name, max(l.n) AS n FROM tapir.user_groups g \
                               JOIN unnest($3::text[], $4::bigint[]) AS l(grp, n) ON l.grp = g.group_name \
                               GROUP BY g.user_name) \
              SELECT q.job_id FROM tapir.jobs q \
                  LEFT JOIN running r ON r.owner_id IS NOT DISTINCT FROM q.owner_id \
+                 LEFT JOIN waiting w ON w.owner_id IS NOT DISTINCT FROM q.owner_id \
                  LEFT JOIN allowed a ON a.user_name = q.owner_id \
              WHERE q.phase = '{from}' \
                AND (q.owner_id IS NULL OR coalesce(r.n, 0) < coalesce(a.n, $2::bigint)) \
-             ORDER BY coalesce(r.n, 0), q.queued_at LIMIT 1 FOR UPDATE OF q SKIP LOCKED) \
+             ORDER BY coalesce(r.n, 0), w.n, q.queued_at LIMIT 1 FOR UPDATE OF q SKIP LOCKED) \
            AND phase = '{from}' \
          RETURNING job_id, execution_duration, param_names, param_values, owner_id"
     );

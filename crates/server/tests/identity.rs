@@ -611,8 +611,10 @@ fn one_users_queue_does_not_hold_up_another() {
          the queue started moving; {left} of alice's were still waiting or running"
     );
     // Decided by the claim order, not by how fast the machine is: the jobs of alice's that
-    // started before bob's are the two the lock held EXECUTING and at most one claimed while
-    // bob's was being queued; the rest wait behind his.
+    // started before bob's are the two the lock held EXECUTING; the rest wait behind his. (A
+    // worker freed while the other still ran someone else's job used to give alice's oldest
+    // the tie at none running each, and 3 to 5 of hers started first; now the owner with fewer
+    // jobs waiting wins the tie.)
     let before: u32 = common::psql(
         &s,
         &format!(
@@ -624,7 +626,7 @@ fn one_users_queue_does_not_hold_up_another() {
     .expect("a count");
     eprintln!("{before} of alice's jobs started before bob's");
     assert!(
-        before <= 4,
+        before <= 2,
         "bob's job waited behind alice's backlog: {before} of hers started first ({left} left of {accepted})"
     );
     common::psql(&s, "DELETE FROM tapir.jobs WHERE owner_id = 'alice'");
