@@ -13,7 +13,7 @@ mod common;
 use std::io::Read;
 use std::process::Command;
 
-use common::{curl, embedded_url, get, post, start, start_with, Reply, Server};
+use common::{curl, embedded_url, get, job_ended, post, start, start_with, Reply, Server};
 
 /// `SELECT TOP 5000 * FROM bench.objects`: some 700 KB of BINARY2, several 64 KiB chunks.
 const ROWS: &str = "SELECT TOP 5000 * FROM bench.objects ORDER BY id";
@@ -176,7 +176,7 @@ fn compression() {
     );
     assert_eq!(r.status, 303, "{}", r.text());
     let job = r.header("location").unwrap_or_default();
-    let doc = curl(&s, &[&format!("{job}?WAIT=60")]).text();
+    let doc = job_ended(&s, &job);
     assert!(doc.contains("COMPLETED"), "{doc}");
     let result = format!("{job}/results/result");
     let stored = curl(&s, &[&result]);
@@ -344,9 +344,7 @@ fn compression() {
         ],
     );
     let job = r.header("location").unwrap_or_default();
-    assert!(curl(&other, &[&format!("{job}?WAIT=60")])
-        .text()
-        .contains("COMPLETED"));
+    assert!(job_ended(&other, &job).contains("COMPLETED"));
     let result = format!("{job}/results/result");
     let plain = curl(&other, &[&result]);
     std::thread::sleep(std::time::Duration::from_millis(500));

@@ -12,7 +12,7 @@ mod common;
 use std::io::Read;
 use std::process::Command;
 
-use common::{curl, get, post, start, sync, Reply, Server};
+use common::{curl, get, job_ended, post, start, sync, Reply, Server};
 
 fn gunzip(bytes: &[u8]) -> Vec<u8> {
     let mut plain = Vec::new();
@@ -59,7 +59,7 @@ fn run_job(s: &Server, format: &str, query: &str) -> (String, String) {
     assert_eq!(r.status, 303, "{}{}", r.headers, r.text());
     let location = r.header("location").unwrap_or_default();
     let id = location.rsplit('/').next().unwrap_or_default().to_string();
-    let doc = get(s, &format!("/async/{id}?WAIT=60")).text();
+    let doc = job_ended(s, &format!("/async/{id}"));
     let phase = doc
         .split("<uws:phase>")
         .nth(1)

@@ -13,7 +13,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{curl, get, post, start, sync, Reply, Server};
+use common::{curl, get, job_ended, post, start, sync, Reply, Server};
 
 const PARQUET: &str = "application/vnd.apache.parquet";
 
@@ -271,7 +271,7 @@ fn voparquet() {
     assert_eq!(r.status, 303, "{}", r.text());
     let job = r.header("location").expect("a job URL");
     let path = job.trim_start_matches(&s.base).to_owned();
-    let phase = get(&s, &format!("{path}?WAIT=60")).text();
+    let phase = job_ended(&s, &path);
     assert!(phase.contains("COMPLETED"), "{phase}");
     let whole = get(&s, &format!("{path}/results/result"));
     assert_parquet(&whole);

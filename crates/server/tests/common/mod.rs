@@ -230,6 +230,29 @@ pub fn get(server: &Server, path: &str) -> Reply {
     curl(server, &[&format!("{}{path}", server.base)])
 }
 
+/// The job document once the job has ended (any phase but QUEUED and EXECUTING), a minute at
+/// most. `job` is its URL or its path under `base`. One `WAIT` is not enough: it returns at
+/// the first change of phase (WT-01), and a job still QUEUED when it arrives comes back
+/// EXECUTING.
+pub fn job_ended(server: &Server, job: &str) -> String {
+    let url = if job.starts_with("http") {
+        job.to_string()
+    } else {
+        format!("{}{job}", server.base)
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let doc = curl(server, &[&format!("{url}?WAIT=10")]).text();
+        let running = ["QUEUED", "EXECUTING"]
+            .iter()
+            .any(|p| doc.contains(&format!("<uws:phase>{p}</uws:phase>")));
+        if !running {
+            return doc;
+        }
+        assert!(Instant::now() < deadline, "the job has not ended: {doc}");
+    }
+}
+
 /// POST `{base}{path}` with the parameters urlencoded in the body, in order. Redirects are not
 /// followed.
 pub fn post(server: &Server, path: &str, params: &[(&str, &str)]) -> Reply {
