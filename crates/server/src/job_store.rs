@@ -435,10 +435,10 @@ pub(crate) mod server_change {
 /// hold another user's single job behind them. Between owners running as many, the one with
 /// fewer jobs waiting goes first: by age alone, whenever both had none running (a worker
 /// freed while the other worker ran someone else's job), the backlog's oldest job won the
-/// tie, and a single job waited for several of the backlog's to start first. An authenticated user runs at most their
-/// running allowance at once (`limits`: the default, or the widest of their groups' as
-/// `tapir.user_groups` has them now); their further jobs stay QUEUED (never refused) until
-/// one ends.
+/// tie, and a single job waited for several of the backlog's to start first. An
+/// authenticated user runs at most their running allowance at once (`limits`: the default,
+/// or the widest of their groups' as `tapir.user_groups` has them now); their further jobs
+/// stay QUEUED (never refused) until one ends.
 pub async fn claim(
     client: &Client,
     process: &str,

@@ -5,9 +5,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
-use common::{curl, get, post, start_with, Reply, Server};
+use common::{curl, get, job_ended, post, start_with, Reply, Server};
 
 #[test]
 fn esa_job_search_and_deletion() {
@@ -47,14 +45,11 @@ fn create_jobs(s: &Server) -> Jobs {
     let b = create(s, &[query, ("jobname", "esa-b")]);
     let a2 = create(s, &[query, ("JOBNAME", "esa-a"), ("PHASE", "RUN")]);
     let c = create(s, &[query]);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let d = get(s, &format!("/async/{a2}?WAIT=5")).text();
-        if d.contains("<uws:phase>COMPLETED</uws:phase>") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the job did not complete: {d}");
-    }
+    let d = job_ended(s, &format!("/async/{a2}"));
+    assert!(
+        d.contains("<uws:phase>COMPLETED</uws:phase>"),
+        "the job did not complete: {d}"
+    );
     Jobs { a1, b, a2, c }
 }
 

@@ -17,7 +17,7 @@ use parquet::basic::Compression;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::writer::SerializedFileWriter;
-use parquet::schema::types::{ColumnPath, Type};
+use parquet::schema::types::Type;
 
 use crate::column::{check_row_length, Column, Shape, State};
 use crate::voparquet::store::{schema_node, Store};
@@ -464,16 +464,6 @@ fn compressed(col: &Column) -> bool {
     !matches!(col.datatype, Datatype::Float | Datatype::Double)
 }
 
-/// The path of a column's values in the Parquet schema: the column itself, or the element of
-/// its LIST (see `store::schema_node`).
-fn leaf_path(name: &str, col: &Column) -> ColumnPath {
-    if col.shape == Shape::Scalar || matches!(col.datatype, Datatype::Char | Datatype::UnicodeChar) {
-        ColumnPath::new(vec![name.to_owned()])
-    } else {
-        ColumnPath::new(vec![name.to_owned(), "list".to_owned(), "element".to_owned()])
-    }
-}
-
 /// A FIELD as the footer declares it; see [`ParquetWriter::footer`].
 fn footer_field(field: &Field, col: &Column, longest: usize) -> Field {
     let mut field = field.clone();
@@ -569,24 +559,6 @@ impl ResultWriter for ParquetWriter {
             // count per value (about a twentieth of the server's CPU time on bench.objects).
             .set_statistics_enabled(EnabledStatistics::None)
             .set_created_by(format!("Tapir {} (parquet-rs)", env!("CARGO_PKG_VERSION")));
-        for (field, col) in meta.fields.iter().zip(&self.columns) {
-            let number = col.shape == Shape::Scalar
-                && !matches!(
-                    col.datatype,
-                    Datatype::Char | Datatype::UnicodeChar | Datatype::Boolean
-                );
-            if !compressed(col) {
-                properties =
-                    properties.set_column_compression(leaf_path(&field.name, col), Compression::UNCOMPRESSED);
-            }
-            if number {
-                properties = properties.set_column_statistics_enabled(
-                    ColumnPath::new(vec![field.name.clone()]),
-                    EnabledStatistics::Chunk,
-                );
-            }
-        }
-        let properties = properties.build();
         for (i, (field, col)) in meta.fields.iter().zip(&self.columns).enumerate() {
             let (node, store) = schema_node(&field.name, col).map_err(|e| match e {
                 Error::UnsupportedField { name, reason, .. } => Error::UnsupportedField {
@@ -596,9 +568,23 @@ impl ResultWriter for ParquetWriter {
                 },
                 other => other,
             })?;
+            let number = col.shape == Shape::Scalar
+                && !matches!(
+                    col.datatype,
+                    Datatype::Char | Datatype::UnicodeChar | Datatype::Boolean
+                );
+            if !compressed(col) {
+                properties = properties
+                    .set_column_compression(store.leaf_path(&field.name), Compression::UNCOMPRESSED);
+            }
+            if number {
+                properties = properties
+                    .set_column_statistics_enabled(store.leaf_path(&field.name), EnabledStatistics::Chunk);
+            }
             nodes.push(node);
             self.stores.push(store);
         }
+        let properties = properties.build();
         let schema = Type::group_type_builder("schema")
             .with_fields(nodes)
             .build()

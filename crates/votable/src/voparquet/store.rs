@@ -5,7 +5,7 @@ use bytes::Bytes;
 use parquet::basic::{IntType, LogicalType, Repetition, Type as PhysicalType};
 use parquet::column::writer::ColumnWriter;
 use parquet::data_type::ByteArray;
-use parquet::schema::types::{Type, TypePtr};
+use parquet::schema::types::{ColumnPath, Type, TypePtr};
 use std::sync::Arc;
 
 use crate::column::{Array, Cell, Column, Shape};
@@ -66,6 +66,11 @@ pub(crate) struct Store {
     max_chars: usize,
 }
 
+/// The names of a LIST's repeated group and of its element (Parquet's standard three-level
+/// LIST: `name` > `list` > `element`).
+const LIST: &str = "list";
+const ELEMENT: &str = "element";
+
 /// The Parquet schema node for a column, and how its values are stored.
 pub(crate) fn schema_node(name: &str, col: &Column) -> Result<(TypePtr, Store), Error> {
     use PhysicalType as P;
@@ -98,12 +103,12 @@ pub(crate) fn schema_node(name: &str, col: &Column) -> Result<(TypePtr, Store), 
     };
     let invalid = |e: parquet::errors::ParquetError| Error::Parquet(e.to_string());
     let node = if list {
-        let element = Type::primitive_type_builder("element", physical)
+        let element = Type::primitive_type_builder(ELEMENT, physical)
             .with_repetition(Repetition::REQUIRED)
             .with_logical_type(logical)
             .build()
             .map_err(invalid)?;
-        let repeated = Type::group_type_builder("list")
+        let repeated = Type::group_type_builder(LIST)
             .with_repetition(Repetition::REPEATED)
             .with_fields(vec![Arc::new(element)])
             .build()
@@ -167,6 +172,16 @@ impl Store {
     /// counts them).
     pub fn max_chars(&self) -> usize {
         self.max_chars
+    }
+
+    /// The path of the column's values in the schema (`schema_node`'s leaf), by which the
+    /// writer's per-column properties (codec, statistics) name it.
+    pub fn leaf_path(&self, name: &str) -> ColumnPath {
+        let mut path = vec![name.to_owned()];
+        if self.list {
+            path.extend([LIST.to_owned(), ELEMENT.to_owned()]);
+        }
+        ColumnPath::new(path)
     }
 
     /// Whether the values gathered since the last write include a null (a scalar column's
