@@ -30,6 +30,7 @@ from selenium.common.exceptions import (
 )
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 BASE, PSQL_URL, PROFILE = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -387,7 +388,11 @@ try:
     assert el("#live").get_attribute("data-phase") == "PENDING"
     time.sleep(1)
     assert el("#live").get_attribute("data-watching") is None, "job.js did not run"
+    before = el("#phase")
     D.find_element(By.XPATH, "//button[text()='Run the query']").click()
+    # The answer is the same URL: wait for the page that was there to go, or the phase is read
+    # from it while it is being replaced (StaleElementReferenceException).
+    WAIT.until(staleness_of(before))
     on_job_page(job)
     for _ in range(100):
         if phase() == "COMPLETED":
